@@ -1,0 +1,82 @@
+"""Baking the template: default and other answers, layouts, and answers the pre-gen hook must refuse."""
+from pathlib import Path
+
+import pytest
+from cookiecutter.exceptions import FailedHookException
+from cookiecutter.main import cookiecutter
+
+from conftest import CONFIG_REL, TEMPLATE_ROOT
+
+TEMPLATE_DIR = TEMPLATE_ROOT / "{{cookiecutter.model_name}}"
+REFERENCE_FILES = [
+    "train.py", "tools/export_model.py", "deploy/inference_python/infer.py", "images/demo.jpg",
+    "requirements.txt", "README.md", "pact_cls/__init__.py",
+]
+TIPC_FILES = [
+    "test_tipc/README.md", "test_tipc/docs/test_train_pact_inference_python.md", "test_tipc/prepare.sh",
+    "test_tipc/common_func.sh", "test_tipc/test_train_inference_python.sh", "test_tipc/make_lite_data.py",
+]
+
+
+def config_lines(project, name):
+    return (project / CONFIG_REL.format(name=name)).read_text(encoding="utf-8").splitlines()
+
+
+def test_default_bake_is_the_mobilenet_v3_small_reference(baked_reference):
+    assert baked_reference.name == "mobilenet_v3_small"
+    for rel in REFERENCE_FILES + TIPC_FILES:
+        assert (baked_reference / rel).is_file(), rel
+    lines = config_lines(baked_reference, "mobilenet_v3_small")
+    assert len(lines) == 32
+    assert lines[1] == "model_name:mobilenet_v3_small"
+    assert lines[13].startswith("pact_train:train.py --pact_quant")
+    assert "{{" not in "\n".join(lines)
+
+
+def test_shell_scripts_are_copied_without_rendering(baked_reference):
+    for script in sorted((TEMPLATE_DIR / "test_tipc").glob("*.sh")) + sorted((TEMPLATE_DIR / "test_tipc").glob("*.py")):
+        baked = baked_reference / "test_tipc" / script.name
+        assert baked.read_bytes() == script.read_bytes(), f"{script.name} was changed by rendering"
+
+
+def test_other_answers_reach_the_config(cookies):
+    result = cookies.bake(extra_context={"model_name": "digit_resnet", "architecture": "resnet18",
+                                         "python": "python3"})
+    assert result.exit_code == 0, result.exception
+    project = Path(result.project_path)
+    assert project.name == "digit_resnet"
+    lines = config_lines(project, "digit_resnet")
+    assert lines[1] == "model_name:digit_resnet"
+    assert lines[2] == "python:python3"
+    assert "--model=resnet18" in lines[13] and "--model=resnet18" in lines[21]
+
+
+def test_test_tipc_only_layout_generates_only_the_tree(cookies):
+    result = cookies.bake(extra_context={"layout": "test_tipc_only"})
+    assert result.exit_code == 0, result.exception
+    project = Path(result.project_path)
+    for rel in TIPC_FILES:
+        assert (project / rel).is_file(), rel
+    assert sorted(p.name for p in project.iterdir()) == ["test_tipc"]
+
+
+@pytest.mark.parametrize("name", ["my model", "my-model", "1model", "model;rm", "model.v2"])
+def test_invalid_model_name_is_refused_and_leaves_nothing(tmp_path, capfd, name):
+    with pytest.raises(FailedHookException):
+        cookiecutter(str(TEMPLATE_ROOT), no_input=True, output_dir=str(tmp_path), extra_context={"model_name": name})
+    assert "is not a valid directory and Python identifier" in capfd.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_empty_model_name_is_refused(tmp_path):
+    # cookiecutter itself refuses it (the project folder would be the output folder) before the hook runs
+    with pytest.raises(Exception):
+        cookiecutter(str(TEMPLATE_ROOT), no_input=True, output_dir=str(tmp_path), extra_context={"model_name": ""})
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("python", ["", "python; rm -rf /", "$(whoami)", "py:thon"])
+def test_invalid_python_is_refused(cookies, capfd, python):
+    result = cookies.bake(extra_context={"python": python})
+    assert result.exit_code != 0
+    assert "ERROR: python" in capfd.readouterr().err

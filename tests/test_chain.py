@@ -1,0 +1,125 @@
+"""The real CPU chain of the baked reference repo: Paddle trains, exports and infers (slow)."""
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import tipc_checks
+from conftest import CONFIG_REL
+
+pytestmark = pytest.mark.slow
+
+MODEL = "mobilenet_v3_small"
+MODE = "lite_train_lite_infer"
+CONFIG = CONFIG_REL.format(name=MODEL)
+
+
+def run(cmd, cwd, env=None, timeout=1200):
+    full_env = dict(os.environ, **(env or {}))
+    # the venv running pytest is the one with Paddle: make sure `python` in the config is that one
+    full_env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + full_env["PATH"]
+    return subprocess.run(cmd, cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout)
+
+
+def harness(repo, config=CONFIG, mode=MODE, devices="cpu"):
+    return run(["bash", "test_tipc/test_train_inference_python.sh", config, mode], repo, {"TIPC_DEVICES": devices})
+
+
+def prepare(repo, config=CONFIG, mode=MODE):
+    return run(["bash", "test_tipc/prepare.sh", config, mode], repo)
+
+
+def set_config_line(repo, number, text, config=CONFIG):
+    path = repo / config
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[number - 1] = text
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def chain(baked_reference, tmp_path_factory):
+    """Prepare + run the reference chain (CPU entries) once, in a path with a space."""
+    repo = tmp_path_factory.mktemp("chain") / "with space" / MODEL
+    shutil.copytree(baked_reference, repo)
+    prepared = prepare(repo)
+    assert prepared.returncode == 0, prepared.stdout + prepared.stderr
+    result = harness(repo)
+    return repo, result
+
+
+def test_cpu_chain_passes_and_every_step_is_real(chain):
+    repo, result = chain
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert tipc_checks.check_chain(repo, MODEL, MODE, tags=["cpu", "cpu_x2"]) == []
+    assert re.search(r"\b0 failed\b", result.stdout), result.stdout[-2000:]
+
+
+def test_exported_pact_model_is_int8(chain, tmp_path):
+    """Quantize/dequantize ops, and a params file at most 0.35x the FP32 export of the same network."""
+    repo, _ = chain
+    pact_dir = repo / "log" / MODEL / MODE / "pact_train_cpu"
+    fp32_out = tmp_path / "fp32"
+    trained = run([sys.executable, "train.py", "--device=cpu", "--epochs=1", "--data-path=./lite_data",
+                   f"--output-dir={fp32_out}"], repo)
+    assert trained.returncode == 0, trained.stderr[-3000:]
+    exported = run([sys.executable, "tools/export_model.py", f"--model={MODEL}",
+                    f"--pretrained={fp32_out}/latest.pdparams", f"--save-inference-dir={fp32_out}/infer"], repo)
+    assert exported.returncode == 0, exported.stderr[-3000:]
+    fp32_model = tipc_checks.model_file(fp32_out / "infer")
+    assert fp32_model is not None
+    assert tipc_checks.check_quantized_model(fp32_out / "infer") != []  # the FP32 export has no quant ops
+    fp32_bytes = fp32_model.with_suffix(".pdiparams").stat().st_size
+    assert tipc_checks.check_quantized_model(pact_dir, fp32_params_bytes=fp32_bytes, max_ratio=0.35) == []
+
+
+def test_inference_prints_a_class_line_per_image(chain):
+    repo, _ = chain
+    model_dir = repo / "log" / MODEL / MODE / "pact_train_cpu"
+    result = run([sys.executable, "deploy/inference_python/infer.py", f"--model-dir={model_dir}",
+                  "--img-path=./lite_data/val", "--batch-size=4", "--use-gpu=False"], repo)
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = tipc_checks.infer_lines(result.stdout)
+    assert len(lines) == len(list((repo / "lite_data" / "val").rglob("*.jpg"))) == 16
+    assert all(0.0 <= prob <= 1.0 for _, _, prob in lines)
+
+
+def test_chain_can_be_repeated_in_the_same_directory(chain):
+    repo, _ = chain
+    assert prepare(repo).returncode == 0
+    again = harness(repo)
+    assert again.returncode == 0, again.stdout[-4000:]
+    assert tipc_checks.check_chain(repo, MODEL, MODE, tags=["cpu", "cpu_x2"]) == []
+    rotated = list((repo / "log" / MODEL).glob(f"{MODE}.prev-*"))
+    assert rotated and (rotated[0] / "results_python.log").is_file(), "the first run's logs were not kept"
+
+
+def test_broken_data_path_fails_the_chain(baked_reference, tmp_path):
+    repo = tmp_path / "broken" / MODEL
+    shutil.copytree(baked_reference, repo)
+    set_config_line(repo, 4, "gpu_list:-1")
+    set_config_line(repo, 5, "--device:cpu")
+    set_config_line(repo, 11, "--data-path:./nowhere")
+    result = harness(repo)
+    assert result.returncode == 1, result.stdout[-3000:]
+    rows = tipc_checks.read_results(repo / "log" / MODEL / MODE)
+    failed = [cmd for ok, cmd in rows if not ok]
+    assert failed and "--data-path=./nowhere" in failed[0]
+    assert not any(ok for ok, _ in rows), "a step after the failed train was reported as passed"
+    assert re.search(r"\b[1-9]\d* failed\b", result.stdout)
+    assert "data set folder" in (repo / "log" / MODEL / MODE / "pact_train_cpu_train.log").read_text()
+
+
+def test_pact_without_paddleslim_exits_with_install_hint(baked_reference, tmp_path):
+    # A package named paddleslim that fails to import, first on the path: as if it were not installed.
+    shim = tmp_path / "shim" / "paddleslim"
+    shim.mkdir(parents=True)
+    (shim / "__init__.py").write_text("raise ImportError('No module named paddleslim')\n")
+    result = run([sys.executable, "train.py", "--device=cpu", "--epochs=1", "--data-path=./nowhere", "--pact_quant"],
+                 baked_reference, {"PYTHONPATH": str(shim.parent)})
+    assert result.returncode != 0
+    assert "pip install paddleslim" in result.stderr
+    assert "Traceback" not in result.stderr

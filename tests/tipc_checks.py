@@ -1,0 +1,99 @@
+"""Checks of a finished TIPC run, shared by the nox sessions and the tests.
+
+Each function returns a list of problems (empty = fine), so callers can report all of them at once.
+"""
+import re
+from pathlib import Path
+
+RESULT_LINE = re.compile(r"^Run (successfully|failed) with command - (.*)!\s*$")
+INFER_LINE = re.compile(r"^image_name: (.+), class_id: (-?\d+), prob: ([-+0-9.eE]+)$")
+QUANT_OP_MARKS = (b"quantize_linear", b"fake_quantize", b"fake_channel_wise")
+# How a results-log command is recognised as a step of the reference chain.
+STEP_SCRIPTS = {
+    "train": "train.py --pact_quant",
+    "eval": "train.py --test-only",
+    "export": "tools/export_model.py",
+    "infer": "deploy/inference_python/infer.py",
+}
+
+
+def read_results(log_dir):
+    """[(passed, command)] from ``<log_dir>/results_python.log``."""
+    path = Path(log_dir) / "results_python.log"
+    if not path.is_file():
+        return None
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        match = RESULT_LINE.match(line.strip())
+        if match:
+            rows.append((match.group(1) == "successfully", match.group(2)))
+    return rows
+
+
+def step_of(command):
+    for step, script in STEP_SCRIPTS.items():
+        if script in command:
+            return step
+    return None
+
+
+def infer_lines(text):
+    """[(image, class_id, prob)] of the inference output."""
+    rows = []
+    for line in text.splitlines():
+        match = INFER_LINE.match(line.strip())
+        if match:
+            rows.append((match.group(1), int(match.group(2)), float(match.group(3))))
+    return rows
+
+
+def model_file(model_dir):
+    for ext in (".json", ".pdmodel"):
+        found = sorted(Path(model_dir).glob("*" + ext))
+        if found:
+            return found[0]
+    return None
+
+
+def check_quantized_model(model_dir, fp32_params_bytes=None, max_ratio=0.5):
+    problems = []
+    found = model_file(model_dir)
+    if found is None:
+        return [f"{model_dir}: no inference model (*.json / *.pdmodel)"]
+    if not any(mark in found.read_bytes() for mark in QUANT_OP_MARKS):
+        problems.append(f"{found}: no quantize/dequantize ops: the export is not a quantized model")
+    params = found.with_suffix(".pdiparams")
+    if not params.is_file():
+        problems.append(f"{params} missing")
+    elif fp32_params_bytes and params.stat().st_size > max_ratio * fp32_params_bytes:
+        problems.append(f"{params}: {params.stat().st_size} bytes, more than {max_ratio} x FP32 "
+                        f"({fp32_params_bytes} bytes): weights are not int8")
+    return problems
+
+
+def check_chain(repo, model_name, mode, tags):
+    """Every step of every entry tag (e.g. "cpu", "cpu_x2") passed, nothing failed, outputs are real."""
+    repo = Path(repo)
+    log_dir = repo / "log" / model_name / mode
+    rows = read_results(log_dir)
+    if rows is None:
+        return [f"{log_dir / 'results_python.log'} was not written"]
+    problems = [f"step failed: {command}" for ok, command in rows if not ok]
+    for tag in tags:
+        save_dir = f"pact_train_{tag}"
+        # "pact_train_cpu" must not match "pact_train_cpu_x2"
+        names_entry = re.compile(re.escape(save_dir) + r"(?=[/\s'\"]|$)")
+        for step in STEP_SCRIPTS:
+            passed = [c for ok, c in rows if ok and step_of(c) == step and names_entry.search(c)]
+            if not passed:
+                problems.append(f"entry {tag}: no 'Run successfully' line for the {step} step")
+        problems += check_quantized_model(log_dir / save_dir)
+        infer_logs = sorted(log_dir.glob(f"pact_train_{tag}_infer_*.log"))
+        if not infer_logs:
+            problems.append(f"entry {tag}: no inference log in {log_dir}")
+        for log in infer_logs:
+            lines = infer_lines(log.read_text(encoding="utf-8", errors="replace"))
+            if not lines:
+                problems.append(f"{log}: no 'image_name: ..., class_id: ..., prob: ...' line")
+            problems += [f"{log}: prob {p} of {img} outside [0, 1]" for img, _, p in lines if not 0.0 <= p <= 1.0]
+    return problems

@@ -1,0 +1,68 @@
+"""Classify images with an exported Paddle Inference model (FP32 or PACT int8).
+
+    python deploy/inference_python/infer.py --model-dir=./output/mobilenet_v3_small_infer --img-path=./images/demo.jpg
+    python deploy/inference_python/infer.py --model-dir=... --img-path=./lite_data/val --batch-size=8 --benchmark=True
+
+Prints one line per image: ``image_name: <path>, class_id: <int>, prob: <float>``.
+"""
+import argparse
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), os.pardir, os.pardir)))
+
+from pact_cls.utils import run_main, str2bool  # noqa: E402
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model-dir", required=True, help="folder with inference.json|.pdmodel + .pdiparams")
+    parser.add_argument("--img-path", default="./images/demo.jpg", help="an image file or a folder of images")
+    parser.add_argument("--use-gpu", type=str2bool, default=False)
+    parser.add_argument("--batch-size", type=int, default=1)
+    parser.add_argument("--benchmark", type=str2bool, default=False, help="print the AutoLog-style report")
+    parser.add_argument("--precision", choices=("auto", "fp32", "int8"), default="auto",
+                        help="auto: int8 for a quantized model, fp32 otherwise")
+    parser.add_argument("--enable-mkldnn", type=str2bool, default=True, help="oneDNN on CPU (int8 kernels)")
+    parser.add_argument("--cpu-threads", type=int, default=2)
+    parser.add_argument("--warmup", type=int, default=2, help="untimed runs before timing (with --benchmark)")
+    parser.add_argument("--model-name", default="classification", help="name shown in the benchmark report")
+    args = parser.parse_args(argv)
+    if args.batch_size < 1:
+        parser.error("--batch-size must be >= 1")
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    from pact_cls.predictor import Classifier, Timer, benchmark_report, list_images
+
+    paths = list_images(args.img_path)
+    classifier = Classifier(args.model_dir, use_gpu=args.use_gpu, precision=args.precision,
+                            enable_mkldnn=args.enable_mkldnn, cpu_threads=args.cpu_threads)
+    batches = [paths[i:i + args.batch_size] for i in range(0, len(paths), args.batch_size)]
+    if args.benchmark:
+        first = classifier.preprocess(batches[0])
+        for _ in range(args.warmup):
+            classifier.infer(first)
+    timer = Timer()
+    for batch_paths in batches:
+        start = time.perf_counter()
+        batch = classifier.preprocess(batch_paths)
+        timer.add("preprocess", time.perf_counter() - start)
+        start = time.perf_counter()
+        logits = classifier.infer(batch)
+        timer.add("inference", time.perf_counter() - start)
+        start = time.perf_counter()
+        ids, probs = classifier.postprocess(logits)
+        timer.add("postprocess", time.perf_counter() - start)
+        for path, class_id, prob in zip(batch_paths, ids, probs):
+            print(f"image_name: {path}, class_id: {int(class_id)}, prob: {float(prob):.6f}", flush=True)
+    if args.benchmark:
+        print(benchmark_report(classifier, args.model_name, args.batch_size, len(paths), timer), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_main(main))

@@ -1,0 +1,160 @@
+"""Paddle Inference for an exported classifier, and an AutoLog-style benchmark report."""
+import os
+import platform
+import time
+
+import numpy as np
+from PIL import Image
+
+from . import UserError
+from .data import IMAGE_EXTENSIONS, eval_transform
+from .export import find_model_files, is_quantized_model
+
+
+def list_images(img_path):
+    """A file, or the images of a folder (recursively, sorted)."""
+    if os.path.isfile(img_path):
+        return [img_path]
+    if os.path.isdir(img_path):
+        found = sorted(os.path.join(d, f) for d, _, files in os.walk(img_path) for f in files
+                       if f.lower().endswith(IMAGE_EXTENSIONS))
+        if found:
+            return found
+        raise UserError(f"no images ({', '.join(IMAGE_EXTENSIONS)}) in folder {img_path!r}")
+    raise UserError(f"--img-path {img_path!r} not found: give an image file or a folder of images")
+
+
+class Classifier:
+    """Loads ``<model_dir>/*.json|*.pdmodel`` into a Paddle Inference predictor."""
+
+    def __init__(self, model_dir, use_gpu=False, precision="auto", enable_mkldnn=True, cpu_threads=2, img_size=None):
+        from paddle import inference
+
+        self.model_file, self.params_file = find_model_files(model_dir)
+        self.quantized = is_quantized_model(self.model_file)
+        self.precision = ("int8" if self.quantized else "fp32") if precision == "auto" else precision
+        if self.precision == "int8" and not self.quantized:
+            raise UserError(f"--precision=int8 needs a quantized model; {self.model_file!r} is FP32")
+        config = inference.Config(self.model_file, self.params_file)
+        if use_gpu:
+            import paddle
+
+            if not paddle.device.is_compiled_with_cuda() or paddle.device.cuda.device_count() == 0:
+                raise UserError("--use-gpu=True but no CUDA GPU or no CUDA build of Paddle here: "
+                                "install paddlepaddle-gpu on a GPU machine, or run with --use-gpu=False")
+            config.enable_use_gpu(256, 0)
+            enable_mkldnn = False
+        else:
+            config.disable_gpu()
+            config.set_cpu_math_library_num_threads(cpu_threads)
+            if enable_mkldnn:
+                config.enable_mkldnn()
+                if self.precision == "int8":
+                    config.enable_mkldnn_int8()
+        if not self.model_file.endswith(".json"):
+            # Paddle Inference 3.x fails in memory_optimize_pass on PIR (.json) models.
+            config.enable_memory_optim()
+        config.switch_ir_optim(True)
+        config.disable_glog_info()
+        self.conf = {
+            "runtime_device": "gpu" if use_gpu else "cpu",
+            "ir_optim": True,
+            "enable_memory_optim": not self.model_file.endswith(".json"),
+            "enable_tensorrt": False,
+            "enable_mkldnn": bool(enable_mkldnn),
+            "cpu_math_library_num_threads": cpu_threads,
+        }
+        self.predictor = inference.create_predictor(config)
+        self.input = self.predictor.get_input_handle(self.predictor.get_input_names()[0])
+        self.output = self.predictor.get_output_handle(self.predictor.get_output_names()[0])
+        shape = list(self.input.shape())
+        self.img_size = img_size or (shape[-1] if shape and shape[-1] > 0 else 224)
+        self.transform = eval_transform(self.img_size)
+
+    def preprocess(self, paths):
+        batch = []
+        for path in paths:
+            try:
+                with Image.open(path) as img:
+                    image = img.convert("RGB")
+            except Exception as err:
+                raise UserError(f"cannot read image {path!r}: {err}") from err
+            batch.append(np.asarray(self.transform(image), dtype="float32"))
+        return np.stack(batch)
+
+    def infer(self, batch):
+        self.input.reshape(list(batch.shape))
+        self.input.copy_from_cpu(batch)
+        self.predictor.run()
+        return self.output.copy_to_cpu()
+
+    @staticmethod
+    def postprocess(logits):
+        """Softmax (the exported network outputs logits) → (class ids, probabilities)."""
+        shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
+        probs = shifted / shifted.sum(axis=-1, keepdims=True)
+        ids = probs.argmax(axis=-1)
+        return ids, probs[np.arange(len(ids)), ids]
+
+
+class Timer:
+    """Accumulates preprocess / inference / postprocess times per batch."""
+
+    STAGES = ("preprocess", "inference", "postprocess")
+
+    def __init__(self):
+        self.times = {stage: [] for stage in self.STAGES}
+        self.started = time.perf_counter()
+
+    def add(self, stage, seconds):
+        self.times[stage].append(seconds)
+
+    def mean_ms(self, stage):
+        values = self.times[stage]
+        return 1000.0 * sum(values) / len(values) if values else 0.0
+
+
+def _cuda_version():
+    try:
+        import paddle
+
+        return paddle.version.cuda(), paddle.version.cudnn()
+    except Exception:
+        return "None", "None"
+
+
+def benchmark_report(classifier, model_name, batch_size, data_num, timer):
+    """The report of the AutoLog format used across Paddle repos (Env/Paddle/Conf/Model/Data/Perf info)."""
+    import paddle
+    import psutil
+
+    cuda, cudnn = _cuda_version()
+    rss_mb = psutil.Process(os.getpid()).memory_info().rss / 1024.0 / 1024.0
+    gpu_mem = "None"
+    if classifier.conf["runtime_device"] == "gpu":
+        try:
+            gpu_mem = f"{paddle.device.cuda.max_memory_allocated() / 1024.0 / 1024.0:.4f}"
+        except Exception:
+            gpu_mem = "None"
+    total = time.perf_counter() - timer.started
+    sections = [
+        ("Env info", [("OS_version", f"{platform.system()} {platform.release()}"),
+                      ("CUDA_version", cuda), ("CUDNN_version", cudnn), ("drivier_version", "None")]),
+        ("Paddle info", [("paddle_version", paddle.__version__), ("paddle_commit", paddle.version.commit),
+                         ("log_api_version", "1.0")]),
+        ("Conf info", list(classifier.conf.items())),
+        ("Model info", [("model_name", model_name), ("precision", classifier.precision),
+                        ("model_file", classifier.model_file)]),
+        ("Data info", [("batch_size", batch_size),
+                       ("input_shape", f"3x{classifier.img_size}x{classifier.img_size}"), ("data_num", data_num)]),
+        ("Perf info", [("cpu_rss(MB)", f"{rss_mb:.4f}"), ("gpu_rss(MB)", gpu_mem), ("gpu_util", "None%"),
+                       ("total time spent(s)", f"{total:.4f}"),
+                       ("preprocess_time(ms)", f"{timer.mean_ms('preprocess'):.4f}"),
+                       ("inference_time(ms)", f"{timer.mean_ms('inference'):.4f}"),
+                       ("postprocess_time(ms)", f"{timer.mean_ms('postprocess'):.4f}")]),
+    ]
+    lines = []
+    for title, items in sections:
+        lines.append(f"{'-' * 22} {title} {'-' * 22}")
+        lines.extend(f" {key}: {value}" for key, value in items)
+    return "\n".join(lines)

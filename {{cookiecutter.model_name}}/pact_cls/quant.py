@@ -1,0 +1,56 @@
+"""PACT quantization-aware training with PaddleSlim (dygraph QAT)."""
+from . import UserError
+
+# SPEC §3: PACT on activations, channel-wise abs-max weights, moving-average abs-max activations, 8 bits,
+# on Conv2D and Linear. onnx_format=True exports quantize_linear/dequantize_linear ops with int8 weights.
+PACT_CONFIG = {
+    "weight_preprocess_type": None,
+    "activation_preprocess_type": "PACT",
+    "weight_quantize_type": "channel_wise_abs_max",
+    "activation_quantize_type": "moving_average_abs_max",
+    "weight_bits": 8,
+    "activation_bits": 8,
+    "dtype": "int8",
+    "window_size": 10000,
+    "moving_rate": 0.9,
+    "quantizable_layer_type": ["Conv2D", "Linear"],
+    "onnx_format": True,
+}
+
+INSTALL_HINT = ('PACT needs PaddleSlim: pip install paddleslim==2.6.0 six decorator requests "setuptools<81" '
+                '(or pip install -r requirements.txt)')
+
+# Parameters that only a QAT-wrapped network has.
+_QUANT_KEY_MARKS = ("._fake_quant_", "._act_preprocess.", "._ma_output_scale.")
+
+
+class MissingPaddleSlim(UserError):
+    exit_code = 3
+
+
+def _qat_class():
+    try:
+        from paddleslim import QAT
+    except Exception as err:  # ImportError, or a broken install failing inside its own imports
+        raise MissingPaddleSlim(f"{INSTALL_HINT}\n  (import paddleslim failed: {type(err).__name__}: {err})") from err
+    return QAT
+
+
+def require_paddleslim():
+    """Fail fast, before data loading, when --pact_quant cannot work."""
+    _qat_class()
+
+
+def quantize(model):
+    """Wrap Conv2D/Linear of ``model`` in place with PACT fake-quant layers; returns the quanter.
+
+    Keep the returned quanter: ``save_quantized_model`` must get this very network, not a wrapper of it
+    (wrapping it, e.g. in Sequential(model, Softmax()), exports a model whose outputs are all zeros).
+    """
+    quanter = _qat_class()(config=dict(PACT_CONFIG))
+    quanter.quantize(model)
+    return quanter
+
+
+def is_quantized_state_dict(state):
+    return any(mark in key for key in state for mark in _QUANT_KEY_MARKS)
