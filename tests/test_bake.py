@@ -2,7 +2,7 @@
 from pathlib import Path
 
 import pytest
-from cookiecutter.exceptions import FailedHookException
+from cookiecutter.exceptions import FailedHookException, OutputDirExistsException
 from cookiecutter.main import cookiecutter
 
 from conftest import CONFIG_REL, TEMPLATE_ROOT
@@ -70,7 +70,7 @@ def test_invalid_model_name_is_refused_and_leaves_nothing(tmp_path, capfd, name)
 
 def test_empty_model_name_is_refused(tmp_path):
     # cookiecutter itself refuses it (the project folder would be the output folder) before the hook runs
-    with pytest.raises(Exception):
+    with pytest.raises(OutputDirExistsException):
         cookiecutter(str(TEMPLATE_ROOT), no_input=True, output_dir=str(tmp_path), extra_context={"model_name": ""})
     assert list(tmp_path.iterdir()) == []
 

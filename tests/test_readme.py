@@ -6,7 +6,8 @@ from conftest import TEMPLATE_ROOT
 
 def fenced_commands(text):
     blocks = re.findall(r"```bash\n(.*?)```", text, flags=re.S)
-    return [line.strip() for block in blocks for line in block.splitlines() if line.strip() and not line.startswith("#")]
+    lines = [line.strip() for block in blocks for line in block.splitlines()]
+    return [line for line in lines if line and not line.startswith("#")]
 
 
 def test_ci_runs_the_readme_test_command():
@@ -17,5 +18,6 @@ def test_ci_runs_the_readme_test_command():
     assert main_job.endswith("nox -s tipc_lite_cpu")
     assert test_command.endswith("nox -s tests")
     ci = (TEMPLATE_ROOT / ".ci" / "run").read_text(encoding="utf-8")
-    ci_commands = [line.strip() for line in ci.splitlines() if line.strip() and not line.startswith(("#", "set ", "cd "))]
+    ci_lines = [line.strip() for line in ci.splitlines()]
+    ci_commands = [line for line in ci_lines if line and not line.startswith(("#", "set ", "cd "))]
     assert ci_commands == [test_command]

@@ -1,4 +1,5 @@
 """Training and evaluation (single process or ``paddle.distributed.launch``)."""
+import hashlib
 import json
 import os
 import time
@@ -13,7 +14,8 @@ from .utils import log
 
 def set_device(device):
     if device.startswith("gpu") and not paddle.device.is_compiled_with_cuda():
-        raise UserError(f"--device={device} but this Paddle is a CPU build: install paddlepaddle-gpu or use --device=cpu")
+        raise UserError(f"--device={device} but this Paddle is a CPU build: "
+                        "install paddlepaddle-gpu or use --device=cpu")
     paddle.set_device(device)
 
 
@@ -41,6 +43,20 @@ def build_network(args, num_classes, weights=None):
 def accuracy(logits, labels, k):
     topk = paddle.topk(logits, k=min(k, logits.shape[-1]), axis=-1)[1]
     return float((topk == labels.unsqueeze(-1)).astype("float32").sum(axis=-1).mean())
+
+
+def weights_digest(model):
+    """SHA-256 of the trained weights: equal on every rank when data-parallel training kept them in sync.
+
+    Leaves out the quantizers' moving-average statistics: like BatchNorm running statistics, each rank
+    keeps its own from its own batches (rank 0's are the ones saved).
+    """
+    digest = hashlib.sha256()
+    for name, param in model.named_parameters():
+        if not param.stop_gradient and not name.endswith(quant.OBSERVER_SUFFIXES):
+            digest.update(name.encode())
+            digest.update(np.ascontiguousarray(param.numpy()).tobytes())
+    return digest.hexdigest()[:16]
 
 
 @paddle.no_grad()
@@ -139,6 +155,8 @@ def train(args):
             # The inner model's state dict: its keys match a fresh (quantized) network, with or without DataParallel.
             paddle.save(model.state_dict(), os.path.join(args.output_dir, "latest.pdparams"))
             paddle.save(optimizer.state_dict(), os.path.join(args.output_dir, "latest.pdopt"))
+    if distributed:
+        log(f"[train] rank {rank}/{world_size} trainable weights sha256: {weights_digest(model)}")
     if is_writer:
         metrics = evaluate(model, val_loader)
         log(f"[train] done, val top1: {metrics['top1']:.4f}, top5: {metrics['top5']:.4f}; "

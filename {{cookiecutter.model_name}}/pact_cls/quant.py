@@ -20,6 +20,9 @@ PACT_CONFIG = {
 INSTALL_HINT = ('PACT needs PaddleSlim: pip install paddleslim==2.6.0 six decorator requests "setuptools<81" '
                 '(or pip install -r requirements.txt)')
 
+# Moving-average observer statistics of the quantizers (not trained by gradients).
+OBSERVER_SUFFIXES = ("._scale", "._state", "._accum")
+
 # Parameters that only a QAT-wrapped network has.
 _QUANT_KEY_MARKS = ("._fake_quant_", "._act_preprocess.", "._ma_output_scale.")
 

@@ -388,7 +388,8 @@ def build_parser():
     src = parser.add_argument_group("source")
     src.add_argument("--source", default=DIGITS,
                      help="'digits' (default, offline: scikit-learn's handwritten digits) or PATH to a folder "
-                          "PATH/train/<class>/* + PATH/val/<class>/*, or flat PATH/<class>/*")
+                          "PATH/train/<class>/* + PATH/val/<class>/*, or flat PATH/<class>/* "
+                          "(for a folder named digits, pass ./digits)")
     src.add_argument("--num-classes", type=_count, default=4, metavar="K",
                      help="first K class folders in sorted order (default 4; 0 = all)")
     src.add_argument("--train-per-class", type=_count, default=4, metavar="N",
