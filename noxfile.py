@@ -12,8 +12,12 @@ REQUIREMENTS = str(TEMPLATE_DIR / "requirements.txt")
 MODEL_NAME = "mobilenet_v3_small"
 CONFIG = f"test_tipc/configs/{MODEL_NAME}/train_pact_infer_python.txt"
 LITE_MODE = "lite_train_lite_infer"
-# Paddle for the CPU chain and the tests; override to try another release, e.g. paddlepaddle==2.6.2.
-PADDLE_CPU = os.environ.get("TIPC_PADDLE_CPU", "paddlepaddle==3.3.1")
+# The two Paddle lines the code supports: 3.x (CPU wheel on PyPI) and 2.6 (what paddlepaddle-gpu on PyPI ships).
+PADDLE_LINES = {"paddle3": "paddlepaddle==3.3.1", "paddle2.6": "paddlepaddle==2.6.2"}
+PADDLE_CPU = PADDLE_LINES["paddle3"]
+# GPU session: which wheel, and from which extra index (README: "GPU runs").
+PADDLE_GPU = os.environ.get("TIPC_PADDLE_GPU", "paddlepaddle-gpu==2.6.2")
+PADDLE_GPU_INDEX = os.environ.get("TIPC_PADDLE_GPU_INDEX", "")
 
 nox.needs_version = ">=2024.3.2"
 nox.options.default_venv_backend = "uv|virtualenv"
@@ -35,29 +39,65 @@ def bake_reference(session):
     return out / MODEL_NAME
 
 
-@nox.session
-def tipc_lite_cpu(session):
-    """Bake the reference repo and run its TIPC PACT chain on CPU (lite_train_lite_infer), then verify it."""
-    install_paddle_stack(session, PADDLE_CPU)
-    session.install("cookiecutter")
-    repo = bake_reference(session)
+def run_chain(session, repo, devices, tags):
     session.chdir(repo)
     session.run("bash", "test_tipc/prepare.sh", CONFIG, LITE_MODE, external=True)
     session.run("bash", "test_tipc/test_train_inference_python.sh", CONFIG, LITE_MODE,
-                env={"TIPC_DEVICES": "cpu"}, external=True)
-    problems = tipc_checks.check_chain(repo, MODEL_NAME, LITE_MODE, tags=["cpu", "cpu_x2"])
+                env={"TIPC_DEVICES": devices}, external=True)
+    problems = tipc_checks.check_chain(repo, MODEL_NAME, LITE_MODE, tags=tags)
     if problems:
         session.error("the chain's results do not prove it works:\n  " + "\n  ".join(problems))
-    session.log(f"verified: every CPU entry trained, evaluated, exported a quantized model and ran inference "
-                f"({repo / 'log' / MODEL_NAME / LITE_MODE / 'results_python.log'})")
+    session.log(f"verified entries {', '.join(tags)}: each trained, evaluated, exported a quantized model and "
+                f"ran inference ({repo / 'log' / MODEL_NAME / LITE_MODE / 'results_python.log'})")
+
+
+@nox.session
+@nox.parametrize("paddle", list(PADDLE_LINES.values()), ids=list(PADDLE_LINES))
+def tipc_lite_cpu(session, paddle):
+    """Bake the reference repo and run and verify its TIPC PACT chain on CPU, on Paddle 3.x and 2.6."""
+    install_paddle_stack(session, paddle)
+    session.install("cookiecutter")
+    repo = bake_reference(session)
+    run_chain(session, repo, devices="cpu", tags=["cpu", "cpu_x2"])
+
+
+def is_passthrough(session):
+    return session.venv_backend == "none" or type(session.virtualenv).__name__ == "PassthroughEnv"
 
 
 @nox.session(default=bool(shutil.which("nvidia-smi")))
 def tipc_lite_gpu(session):
-    """Run the TIPC PACT chain's GPU entries (skips where there is no CUDA GPU)."""
+    """Bake the reference repo and run and verify its TIPC PACT chain's GPU entries (skips without CUDA)."""
     if not shutil.which("nvidia-smi"):
-        session.skip("no CUDA GPU: nvidia-smi not found (GPU entries run on a machine with an NVIDIA GPU)")
-    session.skip("GPU chain not wired yet: see the multi-card/GPU issue")
+        session.skip("no CUDA GPU: nvidia-smi not found; GPU entries need an NVIDIA GPU and paddlepaddle-gpu")
+    if is_passthrough(session):
+        session.log("--no-venv: using the Paddle already installed in this environment")
+    else:
+        index = ["--extra-index-url", PADDLE_GPU_INDEX] if PADDLE_GPU_INDEX else []
+        session.install(*index, PADDLE_GPU, "-r", REQUIREMENTS)
+        session.install("cookiecutter")
+    probe = ("import paddle; print(int(paddle.device.is_compiled_with_cuda()), "
+             "paddle.device.cuda.device_count() if paddle.device.is_compiled_with_cuda() else 0)")
+    compiled, count = session.run("python", "-c", probe, silent=True).split()[-2:]
+    if compiled != "1":
+        session.skip("this Paddle is a CPU build: install paddlepaddle-gpu (TIPC_PADDLE_GPU) to run GPU entries")
+    if int(count) < 1:
+        session.skip("no CUDA device visible to Paddle (check CUDA_VISIBLE_DEVICES and the driver)")
+    repo = bake_reference(session)
+    tags = ["gpus_0", "gpus_0,1"]
+    if int(count) < 2:
+        session.warn("only 1 GPU visible: skipping the 2-card entry 0,1")
+        set_entries(repo / CONFIG, gpu_list="0", devices="gpu")
+        tags = ["gpus_0"]
+    run_chain(session, repo, devices="gpu", tags=tags)
+
+
+def set_entries(config, gpu_list, devices):
+    """Rewrite config lines 4 (gpu_list) and 5 (device per entry)."""
+    lines = config.read_text(encoding="utf-8").splitlines()
+    lines[3] = f"gpu_list:{gpu_list}"
+    lines[4] = lines[4].split(":", 1)[0] + ":" + devices
+    config.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 @nox.session

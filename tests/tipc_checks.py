@@ -48,10 +48,11 @@ def infer_lines(text):
 
 
 def model_file(model_dir):
+    """The inference model in ``model_dir``: a .json (Paddle 3 PIR) or .pdmodel with its .pdiparams beside it."""
     for ext in (".json", ".pdmodel"):
-        found = sorted(Path(model_dir).glob("*" + ext))
-        if found:
-            return found[0]
+        for found in sorted(Path(model_dir).glob("*" + ext)):
+            if found.with_suffix(".pdiparams").is_file():  # not train_args.json
+                return found
     return None
 
 

@@ -43,11 +43,14 @@ func_parser_params() {
     return 0
 }
 
-# VALUE as one shell word, ready for eval: unchanged when it is made of characters the shell leaves
-# alone (keeps commands readable, e.g. CUDA_VISIBLE_DEVICES=0,1), otherwise printf %q quoted.
+# Words made only of these characters need no quoting; keeping them as they are keeps the recorded
+# commands readable (printf %q would write CUDA_VISIBLE_DEVICES=0\,1).
+TIPC_PLAIN_WORD='^[A-Za-z0-9_./:,+@%=-]+$'
+
+# VALUE as one shell word, ready for eval: unchanged when it is plain, otherwise printf %q quoted.
 func_shell_quote() {
-    local value=$1 plain='^[A-Za-z0-9_./:,+@%=-]+$'
-    if [[ $value =~ $plain ]]; then
+    local value=$1
+    if [[ $value =~ $TIPC_PLAIN_WORD ]]; then
         printf '%s\n' "$value"
     else
         printf '%q\n' "$value"
@@ -62,7 +65,11 @@ func_set_params() {
     if [[ -z ${key// /} || $key == null || -z ${value// /} || $value == null ]]; then
         return 0
     fi
-    printf '%s=%s\n' "$key" "$(func_shell_quote "$value")"
+    if [[ $value =~ $TIPC_PLAIN_WORD ]]; then
+        printf '%s=%s\n' "$key" "$value"
+    else
+        printf '%s=%q\n' "$key" "$value"
+    fi
 }
 
 # The non-empty arguments joined by single spaces.
@@ -130,12 +137,19 @@ func_entry_tag() {
     fi
 }
 
-# Environment prefix of every command of an entry. CPU entries hide all cards; GPU entries expose
-# every card of the entry (0,1 means both cards, not just the first).
+# Environment prefix of every command of an entry. GPU entries expose every card of the entry (0,1
+# means both cards, not just the first). A single CPU process hides all cards. A multi-process CPU
+# entry must not set CUDA_VISIBLE_DEVICES at all: paddle.distributed.launch reads an empty value as
+# one GPU label and fails (IndexError in _build_pod_with_master, Paddle 2.6 and 3.x); unset, a CPU
+# build of Paddle detects no GPU and starts the processes over gloo.
 func_entry_env() {
     local entry=$1
     if [[ $(func_entry_kind "$entry") == cpu ]]; then
-        printf 'env CUDA_VISIBLE_DEVICES=\n'
+        if [[ $(func_entry_nproc "$entry") -gt 1 ]]; then
+            printf 'env -u CUDA_VISIBLE_DEVICES\n'
+        else
+            printf 'env CUDA_VISIBLE_DEVICES=\n'
+        fi
     else
         printf 'env CUDA_VISIBLE_DEVICES=%s\n' "$entry"
     fi
@@ -187,13 +201,20 @@ func_infer_device_tag() {
     esac
 }
 
-# Microseconds since the epoch, from $EPOCHREALTIME (bash 5) without forking; the decimal
+# Microseconds since the epoch, from $EPOCHREALTIME (bash 5; date on older bash). The decimal
 # separator depends on the locale, so keep digits only.
 func_now_us() {
+    local now
+    func_now_us_into now
+    printf '%s\n' "$now"
+}
+
+# The same, stored in the variable named VAR (no subshell: the harness times every step with it).
+func_now_us_into() {
     if [[ -n ${EPOCHREALTIME:-} ]]; then
-        printf '%s\n' "${EPOCHREALTIME//[!0-9]/}"
+        printf -v "$1" '%s' "${EPOCHREALTIME//[!0-9]/}"
     else
-        date +%s%6N
+        printf -v "$1" '%s' "$(date +%s%6N)"
     fi
 }
 

@@ -6,6 +6,12 @@
 #   bash test_tipc/test_train_inference_python.sh CONFIG MODE
 #   MODE: lite_train_lite_infer | lite_train_whole_infer | whole_train_whole_infer | whole_infer
 #
+# Entries (config line 4, gpu_list): -1 = one CPU process (env CUDA_VISIBLE_DEVICES=); -1,-1 = two
+# CPU processes over gloo under paddle.distributed.launch (CUDA_VISIBLE_DEVICES unset, see
+# func_entry_env; a CPU build of Paddle is expected); 0 and 0,1 = those GPUs
+# (CUDA_VISIBLE_DEVICES=0 / 0,1; 0,1 runs under the launcher). A GPU entry on a machine without CUDA
+# is recorded as failed with a hint, never passed.
+#
 # Environment:
 #   TIPC_DEVICES=cpu|gpu|all  run only the CPU entries (-1, -1,-1), only the GPU entries (0, 0,1),
 #                             or every entry (default). Entries left out are listed as skipped.
@@ -34,7 +40,7 @@ TIPC_DIR=$(dirname -- "${BASH_SOURCE[0]}")
 # shellcheck source-path=SCRIPTDIR source=common_func.sh
 source "$TIPC_DIR/common_func.sh"
 
-RUN_START_US=$(func_now_us)
+func_now_us_into RUN_START_US
 
 if [[ $# -ne 2 ]]; then
     echo "usage: bash $0 CONFIG MODE  (MODE: lite_train_lite_infer, lite_train_whole_infer," \
@@ -123,7 +129,9 @@ current_start_us=0
 rotated_to=""
 
 add_row() { # STATUS SECONDS LABEL DETAIL
-    rows+=("$(printf '%-4s %9s  %-44s %s' "$1" "$2" "$3" "$4")")
+    local row
+    printf -v row '%-4s %9s  %-44s %s' "$1" "$2" "$3" "$4"
+    rows+=("$row")
 }
 
 skip_step() { # LABEL REASON
@@ -187,7 +195,7 @@ run_step() { # LABEL LOG CMD
     if [[ -n $gpu_problem ]]; then
         # A GPU entry without CUDA fails loudly instead of passing on the CPU.
         hint="GPU entry needs a CUDA GPU and a CUDA build of paddle ($gpu_problem)."
-        hint+=" To run the CPU entries only: TIPC_DEVICES=cpu bash $0 $CONFIG $MODE"
+        hint+=" To run the CPU entries only: TIPC_DEVICES=cpu bash $0 $(func_shell_quote "$CONFIG") $MODE"
         printf '%s\n' "$hint" > "$log"
         printf 'HINT %s\n' "$hint"
         finish_step 1 0
@@ -195,20 +203,21 @@ run_step() { # LABEL LOG CMD
         return 1
     fi
     printf 'RUN  %s\n' "$label"
-    current_start_us=$(func_now_us)
+    func_now_us_into current_start_us
     eval "$cmd" > "$log" 2>&1 < /dev/null &
     current_pid=$!
     wait "$current_pid"
     status=$?
     current_pid=""
-    end_us=$(func_now_us)
+    func_now_us_into end_us
     finish_step "$status" $((end_us - current_start_us))
     return "$status"
 }
 
 print_summary() {
-    local wall_us overhead_us permille row
-    wall_us=$(($(func_now_us) - RUN_START_US))
+    local now_us wall_us overhead_us permille row
+    func_now_us_into now_us
+    wall_us=$((now_us - RUN_START_US))
     overhead_us=$((wall_us - step_us_total))
     permille=$((wall_us > 0 ? overhead_us * 1000 / wall_us : 0))
     echo
@@ -228,7 +237,7 @@ print_summary() {
 
 # shellcheck disable=SC2329  # called by the INT/TERM traps
 on_signal() { # NAME EXIT_CODE
-    local name=$1 code=$2
+    local name=$1 code=$2 now_us
     trap - INT TERM
     if [[ -n $current_pid ]]; then
         # Steps run in their own process group (set -m): stop the step and anything it started.
@@ -236,7 +245,8 @@ on_signal() { # NAME EXIT_CODE
         wait "$current_pid" 2> /dev/null
         current_pid=""
         printf '\ninterrupted by SIG%s\n' "$name" >> "$current_log"
-        finish_step 1 $(($(func_now_us) - current_start_us))
+        func_now_us_into now_us
+        finish_step 1 $((now_us - current_start_us))
     fi
     print_summary
     echo "TIPC ${MODE}: INTERRUPTED by SIG${name}"
