@@ -58,6 +58,18 @@ def test_cpu_chain_passes_and_every_step_is_real(chain):
     assert re.search(r"\b0 failed\b", result.stdout), result.stdout[-2000:]
 
 
+def test_two_process_entry_writes_once_and_ranks_train_the_same_weights(chain):
+    repo, _ = chain
+    save_dir = repo / "log" / MODEL / MODE / "pact_train_cpu_x2"
+    assert sorted(p.name for p in save_dir.glob("*.pdparams")) == ["latest.pdparams"]
+    assert tipc_checks.model_file(save_dir) is not None
+    worker_logs = sorted((save_dir / "launch_logs").glob("workerlog.*"))
+    assert [p.name for p in worker_logs] == ["workerlog.0", "workerlog.1"]
+    digests = [re.findall(r"rank (\d)/2 trainable weights sha256: (\w+)", p.read_text()) for p in worker_logs]
+    assert [d[0][0] for d in digests] == ["0", "1"], digests
+    assert digests[0][0][1] == digests[1][0][1], f"ranks ended with different weights: {digests}"
+
+
 def test_exported_pact_model_is_int8(chain, tmp_path):
     """Quantize/dequantize ops, and a params file at most 0.35x the FP32 export of the same network."""
     repo, _ = chain

@@ -27,12 +27,15 @@ def list_images(img_path):
 class Classifier:
     """Loads ``<model_dir>/*.json|*.pdmodel`` into a Paddle Inference predictor."""
 
-    def __init__(self, model_dir, use_gpu=False, precision="auto", enable_mkldnn=True, cpu_threads=2, img_size=None):
+    def __init__(self, model_dir, use_gpu=False, precision="auto", enable_mkldnn=True, cpu_threads=2, img_size=None,
+                 use_tensorrt=False, batch_size=1):
         from paddle import inference
 
         self.model_file, self.params_file = find_model_files(model_dir)
         self.quantized = is_quantized_model(self.model_file)
         self.precision = ("int8" if self.quantized else "fp32") if precision == "auto" else precision
+        if self.precision == "fp16" and not (use_gpu and use_tensorrt):
+            raise UserError("--precision=fp16 needs --use-gpu=True --use-tensorrt=True")
         if self.precision == "int8" and not self.quantized:
             raise UserError(f"--precision=int8 needs a quantized model; {self.model_file!r} is FP32")
         config = inference.Config(self.model_file, self.params_file)
@@ -44,6 +47,10 @@ class Classifier:
                                 "install paddlepaddle-gpu on a GPU machine, or run with --use-gpu=False")
             config.enable_use_gpu(256, 0)
             enable_mkldnn = False
+            if use_tensorrt:
+                enable_tensorrt(config, self.precision, batch_size)
+        elif use_tensorrt:
+            raise UserError("--use-tensorrt=True needs --use-gpu=True: TensorRT runs on NVIDIA GPUs only")
         else:
             config.disable_gpu()
             config.set_cpu_math_library_num_threads(cpu_threads)
@@ -60,7 +67,7 @@ class Classifier:
             "runtime_device": "gpu" if use_gpu else "cpu",
             "ir_optim": True,
             "enable_memory_optim": not self.model_file.endswith(".json"),
-            "enable_tensorrt": False,
+            "enable_tensorrt": bool(use_gpu and use_tensorrt),
             "enable_mkldnn": bool(enable_mkldnn),
             "cpu_math_library_num_threads": cpu_threads,
         }
@@ -95,6 +102,19 @@ class Classifier:
         probs = shifted / shifted.sum(axis=-1, keepdims=True)
         ids = probs.argmax(axis=-1)
         return ids, probs[np.arange(len(ids)), ids]
+
+
+def enable_tensorrt(config, precision, batch_size):
+    """TensorRT subgraphs; a quantized model runs int8 from its own scales (no calibration)."""
+    from paddle import inference
+
+    if tuple(inference.get_trt_compile_version()) == (0, 0, 0):
+        raise UserError("--use-tensorrt=True but this Paddle was built without TensorRT: install a "
+                        "paddlepaddle-gpu build with TensorRT (and TensorRT itself), or drop --use-tensorrt")
+    modes = {"fp32": inference.PrecisionType.Float32, "fp16": inference.PrecisionType.Half,
+             "int8": inference.PrecisionType.Int8}
+    config.enable_tensorrt_engine(workspace_size=1 << 30, max_batch_size=batch_size, min_subgraph_size=3,
+                                  precision_mode=modes[precision], use_static=False, use_calib_mode=False)
 
 
 class Timer:

@@ -22,8 +22,9 @@ def parse_args(argv=None):
     parser.add_argument("--use-gpu", type=str2bool, default=False)
     parser.add_argument("--batch-size", type=int, default=1)
     parser.add_argument("--benchmark", type=str2bool, default=False, help="print the AutoLog-style report")
-    parser.add_argument("--precision", choices=("auto", "fp32", "int8"), default="auto",
-                        help="auto: int8 for a quantized model, fp32 otherwise")
+    parser.add_argument("--precision", choices=("auto", "fp32", "fp16", "int8"), default="auto",
+                        help="auto: int8 for a quantized model, fp32 otherwise (fp16: TensorRT only)")
+    parser.add_argument("--use-tensorrt", type=str2bool, default=False, help="TensorRT on GPU (int8 for PACT)")
     parser.add_argument("--enable-mkldnn", type=str2bool, default=True, help="oneDNN on CPU (int8 kernels)")
     parser.add_argument("--cpu-threads", type=int, default=2)
     parser.add_argument("--warmup", type=int, default=2, help="untimed runs before timing (with --benchmark)")
@@ -40,7 +41,8 @@ def main(argv=None):
 
     paths = list_images(args.img_path)
     classifier = Classifier(args.model_dir, use_gpu=args.use_gpu, precision=args.precision,
-                            enable_mkldnn=args.enable_mkldnn, cpu_threads=args.cpu_threads)
+                            enable_mkldnn=args.enable_mkldnn, cpu_threads=args.cpu_threads,
+                            use_tensorrt=args.use_tensorrt, batch_size=args.batch_size)
     batches = [paths[i:i + args.batch_size] for i in range(0, len(paths), args.batch_size)]
     if args.benchmark:
         first = classifier.preprocess(batches[0])
