@@ -33,7 +33,7 @@ def install_paddle_stack(session, paddle):
 
 def bake_reference(session):
     """Bake the default answers into a fresh temporary folder whose path has a space; returns the repo."""
-    out = Path(session.create_tmp()) / "bake here"
+    out = Path(session.create_tmp()).resolve() / "bake here"
     shutil.rmtree(out, ignore_errors=True)
     session.run("cookiecutter", str(ROOT), "--no-input", "--output-dir", str(out))
     return out / MODEL_NAME
