@@ -100,6 +100,28 @@ def set_entries(config, gpu_list, devices):
     config.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+@nox.session(default=False)
+def bench(session):
+    """Benchmark on this machine: CPU chain step times and harness overhead, FP32 vs int8 latency and size."""
+    install_paddle_stack(session, PADDLE_CPU)
+    session.install("cookiecutter")
+    repo = bake_reference(session)
+    set_entries(repo / CONFIG, gpu_list="-1", devices="cpu")
+    session.chdir(repo)
+    session.run("bash", "test_tipc/prepare.sh", CONFIG, LITE_MODE, external=True)
+    session.log("1/2 the TIPC chain (one CPU process): per-step times and harness overhead in its summary")
+    session.run("bash", "test_tipc/test_train_inference_python.sh", CONFIG, LITE_MODE, external=True)
+    int8_dir = repo / "log" / MODEL_NAME / LITE_MODE / "pact_train_cpu"
+    fp32_dir = repo / "output" / "bench_fp32"
+    session.run("python", "train.py", "--device=cpu", "--epochs=1", "--data-path=./lite_data",
+                f"--output-dir={fp32_dir}", silent=True)
+    session.run("python", "tools/export_model.py", f"--model={MODEL_NAME}", f"--pretrained={fp32_dir}/latest.pdparams",
+                f"--save-inference-dir={fp32_dir}", silent=True)
+    session.log("2/2 FP32 vs PACT int8 inference models of the same network (oneDNN on CPU)")
+    session.run("python", "tools/benchmark_inference.py", f"--model-dir=fp32={fp32_dir}",
+                f"--model-dir=int8={int8_dir}", *(session.posargs or ["--batch-sizes=1,8", "--repeats=30"]))
+
+
 @nox.session
 def tests(session):
     """Test the template with pytest: bakes, hooks, harness, lite data and the real CPU chain."""
