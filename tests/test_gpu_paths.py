@@ -1,0 +1,79 @@
+"""The GPU path, tested on machines without GPUs: the reference config's dry run and the nox GPU session's skips."""
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import CONFIG_REL, TEMPLATE_ROOT
+
+CONFIG = CONFIG_REL.format(name="mobilenet_v3_small")
+
+
+def env_with_this_python(**extra):
+    env = dict(os.environ, **extra)
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env["PATH"]
+    return env
+
+
+def dry_run(repo, devices):
+    proc = subprocess.run(["bash", "test_tipc/test_train_inference_python.sh", CONFIG, "lite_train_lite_infer"],
+                          cwd=repo, env=env_with_this_python(TIPC_DRY_RUN="1", TIPC_DEVICES=devices),
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return [line[len("[dry-run] "):] for line in proc.stdout.splitlines() if line.startswith("[dry-run] ")]
+
+
+def test_reference_dry_run_pins_the_gpu_commands(repo):
+    commands = dry_run(repo, "gpu")
+    single = [c for c in commands if re.search(r"pact_train_gpus_0(?=[/\s]|$)", c)]
+    multi = [c for c in commands if "pact_train_gpus_0,1" in c]
+    assert single and multi
+    train_0 = next(c for c in single if "train.py --pact_quant" in c)
+    assert train_0.startswith("env CUDA_VISIBLE_DEVICES=0 ")
+    assert "paddle.distributed.launch" not in train_0 and "--device=gpu" in train_0
+    train_01 = next(c for c in multi if "train.py --pact_quant" in c)
+    assert train_01.startswith("env CUDA_VISIBLE_DEVICES=0,1 ")
+    assert "-m paddle.distributed.launch" in train_01 and "--devices=0,1" in train_01
+    assert all(c.startswith(("env CUDA_VISIBLE_DEVICES=0 ", "env CUDA_VISIBLE_DEVICES=0,1 ")) for c in commands)
+    infer_gpu = [c for c in commands if "infer.py" in c and "--use-gpu=True" in c]
+    assert len(infer_gpu) == 2 and all("--img-path=./images/demo.jpg" in c for c in infer_gpu)
+    assert not (repo / "log").exists(), "a dry run must not write logs"
+
+
+def test_reference_dry_run_cpu_entries(repo):
+    commands = dry_run(repo, "cpu")
+    train = [c for c in commands if "train.py --pact_quant" in c]
+    assert len(train) == 2
+    assert train[0].startswith("env CUDA_VISIBLE_DEVICES= ") and "--device=cpu" in train[0]
+    assert "--nproc_per_node=2" in train[1] and "paddle.distributed.launch" in train[1]
+    assert not any("--use-gpu=True" in c for c in commands)
+
+
+def run_gpu_session(tmp_path, fake_nvidia_smi):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    if fake_nvidia_smi:
+        tool = bin_dir / "nvidia-smi"
+        tool.write_text("#!/bin/sh\necho 'GPU 0: Fake GPU'\n")
+        tool.chmod(0o755)
+    env = env_with_this_python()
+    env["PATH"] = str(bin_dir) + os.pathsep + env["PATH"]
+    if not fake_nvidia_smi:  # hide any real nvidia-smi so the test means the same everywhere
+        env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep)
+                                      if not (Path(p) / "nvidia-smi").exists())
+    return subprocess.run([sys.executable, "-m", "nox", "-f", str(TEMPLATE_ROOT / "noxfile.py"),
+                           "-s", "tipc_lite_gpu", "--no-venv"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_gpu_session_skips_without_nvidia_smi(tmp_path):
+    proc = run_gpu_session(tmp_path, fake_nvidia_smi=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "skipped: no CUDA GPU: nvidia-smi not found" in proc.stderr
+
+
+def test_gpu_session_skips_with_a_cpu_build_of_paddle(tmp_path):
+    proc = run_gpu_session(tmp_path, fake_nvidia_smi=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "skipped: this Paddle is a CPU build" in proc.stderr
