@@ -135,3 +135,22 @@ def test_pact_without_paddleslim_exits_with_install_hint(baked_reference, tmp_pa
     assert result.returncode != 0
     assert "pip install paddleslim" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_int8_model_agrees_with_the_pact_dygraph_model(chain, tmp_path):
+    repo, _ = chain
+    save_dir = repo / "log" / MODEL / MODE / "pact_train_cpu"
+    gt = tmp_path / "gt.json"
+    result = run([sys.executable, "tools/check_accuracy.py", f"--model={MODEL}",
+                  f"--pretrained={save_dir / 'latest.pdparams'}", f"--model-dir={save_dir}",
+                  "--img-path=./lite_data/val", f"--save-results={gt}"], repo)
+    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+    assert "same class as the PACT dygraph model: 16/16" in result.stdout
+    # a perturbed ground truth must fail the compare step
+    text = gt.read_text()
+    first = re.search(r'"class_id": (\d+)', text)
+    gt.write_text(text.replace(first.group(0), f'"class_id": {int(first.group(1)) + 1}', 1))
+    compared = run([sys.executable, "tools/check_accuracy.py", f"--model-dir={save_dir}",
+                    "--img-path=./lite_data/val", f"--compare-results={gt}"], repo)
+    assert compared.returncode == 1, compared.stdout
+    assert "1 mismatches" in compared.stdout

@@ -1,0 +1,77 @@
+"""Does the exported inference model predict what the dygraph model predicts? And does it still match a
+saved ground truth (PaddleOCR's compare_results idea: class ids exact, probabilities within atol/rtol)?"""
+import json
+import os
+
+import numpy as np
+
+from . import UserError
+
+
+def inference_results(classifier, paths, batch_size=8):
+    """{image path: (class_id, prob, probs)} from Paddle Inference."""
+    results = {}
+    for start in range(0, len(paths), batch_size):
+        chunk = paths[start:start + batch_size]
+        logits = classifier.infer(classifier.preprocess(chunk))
+        for path, row in zip(chunk, logits):
+            probs = _softmax(row)
+            results[path] = (int(probs.argmax()), float(probs.max()), probs)
+    return results
+
+
+def dygraph_results(model, classifier, paths, batch_size=8):
+    """The same images through the dygraph network, with the very same preprocessing."""
+    import paddle
+
+    model.eval()
+    results = {}
+    with paddle.no_grad():
+        for start in range(0, len(paths), batch_size):
+            chunk = paths[start:start + batch_size]
+            logits = model(paddle.to_tensor(classifier.preprocess(chunk))).numpy()
+            for path, row in zip(chunk, logits):
+                probs = _softmax(row)
+                results[path] = (int(probs.argmax()), float(probs.max()), probs)
+    return results
+
+
+def _softmax(row):
+    shifted = np.exp(row - row.max())
+    return shifted / shifted.sum()
+
+
+def agreement(reference, candidate):
+    """(images whose class differs, max |prob difference| over all classes)."""
+    differ = [p for p in reference if reference[p][0] != candidate[p][0]]
+    max_diff = max(float(np.abs(reference[p][2] - candidate[p][2]).max()) for p in reference)
+    return differ, max_diff
+
+
+def save_results(results, path):
+    rel = {img: {"class_id": cid, "prob": prob} for img, (cid, prob, _) in sorted(results.items())}
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(rel, f, indent=1, sort_keys=True)
+
+
+def compare_with_saved(results, path, atol, rtol):
+    """Problems (empty = match) between ``results`` and a ground-truth file written by save_results."""
+    if not os.path.isfile(path):
+        raise UserError(f"ground-truth file {path!r} not found: write one with --save-results")
+    with open(path, encoding="utf-8") as f:
+        truth = json.load(f)
+    problems = []
+    for img in sorted(set(truth) | set(results)):
+        if img not in results:
+            problems.append(f"{img}: in the ground truth but not predicted")
+        elif img not in truth:
+            problems.append(f"{img}: predicted but not in the ground truth")
+        else:
+            cid, prob, _ = results[img]
+            want = truth[img]
+            if cid != want["class_id"]:
+                problems.append(f"{img}: class_id {cid}, ground truth {want['class_id']}")
+            elif not np.isclose(prob, want["prob"], atol=atol, rtol=rtol):
+                problems.append(f"{img}: prob {prob:.6f}, ground truth {want['prob']:.6f} (atol {atol}, rtol {rtol})")
+    return problems
