@@ -1,0 +1,667 @@
+"""Onboarding a model that is not MobileNetV3 (SPEC §6): the prompts wire a test_tipc/ tree to the
+contributor's own scripts, bad answers are refused before anything is generated, and the config checker
+explains a config line by line.
+
+The slow tests build two small but real Paddle model repos (a tiny conv net on the lite_data ImageFolder),
+one with argparse arguments and one with PaddleClas-style `-c config.yaml -o Section.key=value` overrides,
+add a test_tipc/ tree to each the way the README tells a contributor to, and run prepare + the CPU chain.
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cookiecutter.exceptions import FailedHookException
+from cookiecutter.main import cookiecutter
+
+from conftest import CONFIG_REL, TEMPLATE_ROOT
+
+TEMPLATE_DIR = TEMPLATE_ROOT / "{{cookiecutter.model_name}}"
+MODE = "lite_train_lite_infer"
+
+# ---------------------------------------------------------------- two small model repos
+
+TOY_CORE = '''\
+"""A tiny image classifier on Paddle: ImageFolder data, train, evaluate, export, Paddle Inference."""
+import glob
+import os
+import time
+
+import numpy as np
+import paddle
+from PIL import Image
+
+SIZE = 32
+
+
+def device_of(value):
+    return "gpu" if str(value).lower() in ("true", "gpu", "1") else "cpu"
+
+
+def image_folder(root):
+    classes = sorted(d for d in os.listdir(root) if os.path.isdir(os.path.join(root, d)))
+    items = [(path, label) for label, name in enumerate(classes)
+             for path in sorted(glob.glob(os.path.join(root, name, "*.jpg")))]
+    if not items:
+        raise SystemExit(f"no images in {root}/<class>/*.jpg")
+    return classes, items
+
+
+def load_image(path):
+    image = Image.open(path).convert("RGB").resize((SIZE, SIZE))
+    return (np.asarray(image, dtype="float32") / 255.0).transpose(2, 0, 1)
+
+
+class TinyNet(paddle.nn.Layer):
+    def __init__(self, num_classes):
+        super().__init__()
+        self.features = paddle.nn.Sequential(
+            paddle.nn.Conv2D(3, 8, 3, padding=1), paddle.nn.ReLU(), paddle.nn.MaxPool2D(2),
+            paddle.nn.Conv2D(8, 16, 3, padding=1), paddle.nn.ReLU(), paddle.nn.AdaptiveAvgPool2D(1))
+        self.fc = paddle.nn.Linear(16, num_classes)
+
+    def forward(self, x):
+        return self.fc(paddle.flatten(self.features(x), 1))
+
+
+def build(weights=None, num_classes=None):
+    if weights:
+        if not os.path.isfile(weights):
+            raise SystemExit(f"no weights at {weights}")
+        state = paddle.load(weights)
+        model = TinyNet(state["fc.weight"].shape[1])
+        model.set_state_dict(state)
+        return model
+    return TinyNet(num_classes)
+
+
+def arrays(items):
+    return (paddle.to_tensor(np.stack([load_image(path) for path, _ in items])),
+            paddle.to_tensor(np.array([label for _, label in items], dtype="int64")))
+
+
+def train(data_root, epochs, batch_size, out_dir, weights_name, device, init_weights=None, quant=None):
+    paddle.set_device(device)
+    paddle.seed(0)
+    classes, items = image_folder(os.path.join(data_root, "train"))
+    model = build(init_weights, len(classes))
+    print(f"train: {len(items)} images, {len(classes)} classes, device {device}, quant {quant}, "
+          f"epochs {epochs}, batch size {batch_size}")
+    images, labels = arrays(items)
+    optimizer = paddle.optimizer.Adam(learning_rate=0.01, parameters=model.parameters())
+    for epoch in range(epochs):
+        for start in range(0, len(items), batch_size):
+            loss = paddle.nn.functional.cross_entropy(model(images[start:start + batch_size]),
+                                                     labels[start:start + batch_size])
+            loss.backward()
+            optimizer.step()
+            optimizer.clear_grad()
+        print(f"epoch {epoch + 1}/{epochs}, loss: {float(loss):.4f}")
+    os.makedirs(out_dir, exist_ok=True)
+    paddle.save(model.state_dict(), os.path.join(out_dir, weights_name))
+    print(f"saved {os.path.join(out_dir, weights_name)}")
+
+
+def evaluate(data_root, weights, device):
+    paddle.set_device(device)
+    _, items = image_folder(os.path.join(data_root, "val"))
+    model = build(weights)
+    model.eval()
+    images, labels = arrays(items)
+    top1 = float((model(images).argmax(axis=1) == labels).astype("float32").mean())
+    print(f"eval: {len(items)} images, top1: {top1:.4f}")
+
+
+def export(weights, out_dir):
+    model = build(weights)
+    model.eval()
+    net = paddle.nn.Sequential(model, paddle.nn.Softmax())
+    path = os.path.join(out_dir, "inference")
+    paddle.jit.save(paddle.jit.to_static(net), path,
+                    input_spec=[paddle.static.InputSpec([None, 3, SIZE, SIZE], "float32", "x")])
+    print(f"exported {path}")
+
+
+def infer(model_dir, img_path, use_gpu, batch_size, benchmark):
+    from paddle import inference
+    model_file = next((os.path.join(model_dir, "inference" + ext) for ext in (".json", ".pdmodel")
+                       if os.path.isfile(os.path.join(model_dir, "inference" + ext))), None)
+    if model_file is None:
+        raise SystemExit(f"no inference model in {model_dir}")
+    config = inference.Config(model_file, os.path.join(model_dir, "inference.pdiparams"))
+    if use_gpu:
+        config.enable_use_gpu(100, 0)
+    else:
+        config.disable_gpu()
+    predictor = inference.create_predictor(config)
+    paths = ([img_path] if os.path.isfile(img_path)
+             else sorted(glob.glob(os.path.join(img_path, "**", "*.jpg"), recursive=True)))
+    if not paths:
+        raise SystemExit(f"no images at {img_path}")
+    start = time.time()
+    for first in range(0, len(paths), batch_size):
+        batch = paths[first:first + batch_size]
+        handle = predictor.get_input_handle(predictor.get_input_names()[0])
+        handle.copy_from_cpu(np.stack([load_image(path) for path in batch]))
+        predictor.run()
+        probs = predictor.get_output_handle(predictor.get_output_names()[0]).copy_to_cpu()
+        for path, row in zip(batch, probs):
+            print(f"image_name: {path}, class_id: {int(row.argmax())}, prob: {float(row.max()):.6f}")
+    if benchmark:
+        print(f"benchmark: {len(paths)} images, inference_time(ms): {(time.time() - start) * 1000 / len(paths):.3f}")
+'''
+
+# argparse style: every script rejects arguments it does not know, so a wrong key fails its step.
+ARGPARSE_REPO = {
+    "tinycls.py": TOY_CORE,
+    "run_train.py": '''\
+import argparse
+import tinycls
+
+parser = argparse.ArgumentParser(description="train the tiny classifier")
+parser.add_argument("--use_cuda", default="False")
+parser.add_argument("--num_epochs", type=int, default=10)
+parser.add_argument("--save_dir", default="./checkpoints")
+parser.add_argument("--bs", type=int, default=8)
+parser.add_argument("--init_weights", default=None)
+parser.add_argument("--data_root", default="./data")
+parser.add_argument("--quant", default="none")
+args = parser.parse_args()
+tinycls.train(args.data_root, args.num_epochs, args.bs, args.save_dir, "final.pdparams",
+              tinycls.device_of(args.use_cuda), args.init_weights, args.quant)
+''',
+    "run_eval.py": '''\
+import argparse
+import tinycls
+
+parser = argparse.ArgumentParser(description="evaluate the tiny classifier")
+parser.add_argument("--use_cuda", default="False")
+parser.add_argument("--init_weights", required=True)
+parser.add_argument("--data_root", default="./data")
+parser.add_argument("--quant", default="none")
+args = parser.parse_args()
+tinycls.evaluate(args.data_root, args.init_weights, tinycls.device_of(args.use_cuda))
+''',
+    "export_static.py": '''\
+import argparse
+import tinycls
+
+parser = argparse.ArgumentParser(description="export the tiny classifier")
+parser.add_argument("--weights", required=True)
+parser.add_argument("--out_dir", required=True)
+parser.add_argument("--quant", default="none")
+args = parser.parse_args()
+tinycls.export(args.weights, args.out_dir)
+''',
+    "predict.py": '''\
+import argparse
+import tinycls
+
+parser = argparse.ArgumentParser(description="Paddle Inference with the exported tiny classifier")
+parser.add_argument("--device_type", choices=["cpu", "gpu"], default="cpu")
+parser.add_argument("--infer_bs", type=int, default=1)
+parser.add_argument("--model_path", required=True)
+parser.add_argument("--image", required=True)
+parser.add_argument("--bench", choices=["yes", "no"], default="no")
+args = parser.parse_args()
+tinycls.infer(args.model_path, args.image, args.device_type == "gpu", args.infer_bs, args.bench == "yes")
+''',
+}
+ARGPARSE_ANSWERS = {
+    "model_name": "tiny_digits",
+    "device_key": "--use_cuda", "device_cpu_value": "False", "device_gpu_value": "True",
+    "epochs_key": "--num_epochs", "output_dir_key": "--save_dir", "batch_size_key": "--bs",
+    "pretrained_key": "--init_weights", "pretrained_value": "null", "trained_weights_name": "final.pdparams",
+    "data_path_key": "--data_root", "data_path": "./lite_data",
+    "train_command": "run_train.py --quant=pact", "eval_command": "run_eval.py --quant=pact",
+    "save_inference_dir_key": "--out_dir", "export_weights_key": "--weights",
+    "export_command": "export_static.py --quant=pact", "inference_command": "predict.py",
+    "use_gpu_key": "--device_type", "use_gpu_gpu_value": "gpu", "use_gpu_cpu_value": "cpu",
+    "infer_batch_size_key": "--infer_bs", "model_dir_key": "--model_path",
+    "img_path_key": "--image", "img_path": "./lite_data/val", "benchmark_key": "--bench", "benchmark_value": "yes",
+}
+
+CONFIG_PARSER = '''\
+"""-c config.yaml -o Section.key=value, the PaddleClas way, for a two-level YAML file."""
+import argparse
+
+
+def parse_value(text):
+    text = text.strip().strip("'\\"")
+    if text.lower() in ("null", "none", "~", ""):
+        return None
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
+
+
+def load(path):
+    config, section = {}, None
+    with open(path, encoding="utf-8") as handle:
+        for raw in handle:
+            line = raw.split("#", 1)[0].rstrip()
+            if not line.strip():
+                continue
+            if not line.startswith(" "):
+                section = config.setdefault(line.strip().rstrip(":"), {})
+            else:
+                key, value = line.strip().split(":", 1)
+                section[key.strip()] = parse_value(value)
+    return config
+
+
+def parse_args(description):
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("-c", "--config", required=True)
+    parser.add_argument("-o", "--override", action="append", default=[])
+    args = parser.parse_args()
+    config = load(args.config)
+    for item in args.override:
+        dotted, value = item.split("=", 1)
+        section, key = dotted.split(".", 1)
+        if key not in config.get(section, {}):
+            raise SystemExit(f"-o {item}: {args.config} has no {dotted}")
+        config[section][key] = parse_value(value)
+    print("config:", config)
+    return config
+'''
+SCRIPT_HEAD = '''\
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from toycls import config, core  # noqa: E402
+
+'''
+# PaddleClas style: every setting lives in a YAML file; -o overrides must name a key the file has.
+CONFIG_STYLE_REPO = {
+    "toycls/__init__.py": "",
+    "toycls/core.py": TOY_CORE,
+    "toycls/config.py": CONFIG_PARSER,
+    "configs/toy_cls.yaml": '''\
+Global:
+  device: gpu
+  epochs: 20
+  output_dir: ./output/
+  pretrained_model: null
+  save_inference_dir: ./inference
+DataLoader:
+  root: ./dataset/
+  batch_size: 8
+Quant:
+  name: none
+''',
+    "deploy/inference.yaml": '''\
+Global:
+  inference_model_dir: ./inference
+  infer_imgs: ./images
+  batch_size: 1
+  use_gpu: true
+  benchmark: false
+''',
+    "tools/train.py": SCRIPT_HEAD + '''\
+c = config.parse_args("train")
+core.train(c["DataLoader"]["root"], c["Global"]["epochs"], c["DataLoader"]["batch_size"], c["Global"]["output_dir"],
+           "best_model.pdparams", c["Global"]["device"], c["Global"]["pretrained_model"], c["Quant"]["name"])
+''',
+    "tools/eval.py": SCRIPT_HEAD + '''\
+c = config.parse_args("evaluate")
+core.evaluate(c["DataLoader"]["root"], c["Global"]["pretrained_model"], c["Global"]["device"])
+''',
+    "tools/export_model.py": SCRIPT_HEAD + '''\
+c = config.parse_args("export")
+core.export(c["Global"]["pretrained_model"], c["Global"]["save_inference_dir"])
+''',
+    "deploy/predict.py": SCRIPT_HEAD + '''\
+c = config.parse_args("predict")
+g = c["Global"]
+core.infer(g["inference_model_dir"], g["infer_imgs"], g["use_gpu"], g["batch_size"], g["benchmark"])
+''',
+}
+CONFIG_STYLE_ANSWERS = {
+    "model_name": "toy_clas_cfg",
+    "device_key": "-o Global.device", "device_cpu_value": "cpu", "device_gpu_value": "gpu",
+    "epochs_key": "-o Global.epochs", "output_dir_key": "-o Global.output_dir",
+    "batch_size_key": "-o DataLoader.batch_size",
+    "pretrained_key": "-o Global.pretrained_model", "pretrained_value": "null",
+    "trained_weights_name": "best_model.pdparams",
+    "data_path_key": "-o DataLoader.root", "data_path": "./lite_data",
+    "train_command": "tools/train.py -c configs/toy_cls.yaml -o Quant.name=pact",
+    "eval_command": "tools/eval.py -c configs/toy_cls.yaml -o Quant.name=pact",
+    "save_inference_dir_key": "-o Global.save_inference_dir", "export_weights_key": "-o Global.pretrained_model",
+    "export_command": "tools/export_model.py -c configs/toy_cls.yaml -o Quant.name=pact",
+    "inference_command": "deploy/predict.py -c deploy/inference.yaml",
+    "use_gpu_key": "-o Global.use_gpu", "use_gpu_gpu_value": "True", "use_gpu_cpu_value": "False",
+    "infer_batch_size_key": "-o Global.batch_size", "model_dir_key": "-o Global.inference_model_dir",
+    "img_path_key": "-o Global.infer_imgs", "img_path": "./lite_data/val/2",
+    "benchmark_key": "-o Global.benchmark", "benchmark_value": "True",
+}
+TOY_REPOS = {"argparse": (ARGPARSE_REPO, ARGPARSE_ANSWERS), "config_style": (CONFIG_STYLE_REPO, CONFIG_STYLE_ANSWERS)}
+
+# What each step's command must contain: the contributor's own keys with the values the harness sets.
+SAVE = "./log/{name}/lite_train_lite_infer/pact_train_cpu"
+EXPECTED_COMMANDS = {
+    "argparse": [
+        "run_train.py --quant=pact --use_cuda=False --save_dir={save} --num_epochs=5 --bs=4 --data_root=./lite_data",
+        "run_eval.py --quant=pact --use_cuda=False --init_weights={save}/final.pdparams --data_root=./lite_data",
+        "export_static.py --quant=pact --weights={save}/final.pdparams --out_dir={save}",
+        "predict.py --device_type=cpu --model_path={save} --infer_bs=1 --image=./lite_data/val --bench=yes",
+    ],
+    "config_style": [
+        "tools/train.py -c configs/toy_cls.yaml -o Quant.name=pact -o Global.device=cpu -o Global.output_dir={save}"
+        " -o Global.epochs=5 -o DataLoader.batch_size=4 -o DataLoader.root=./lite_data",
+        "tools/eval.py -c configs/toy_cls.yaml -o Quant.name=pact -o Global.device=cpu"
+        " -o Global.pretrained_model={save}/best_model.pdparams -o DataLoader.root=./lite_data",
+        "tools/export_model.py -c configs/toy_cls.yaml -o Quant.name=pact"
+        " -o Global.pretrained_model={save}/best_model.pdparams -o Global.save_inference_dir={save}",
+        "deploy/predict.py -c deploy/inference.yaml -o Global.use_gpu=False -o Global.inference_model_dir={save}"
+        " -o Global.batch_size=1 -o Global.infer_imgs=./lite_data/val/2 -o Global.benchmark=True",
+    ],
+}
+
+
+def make_repo(root, files):
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+def add_test_tipc(checkout, answers, scratch):
+    """What the README tells a contributor: bake test_tipc only into an empty folder, copy test_tipc/ over."""
+    context = {"layout": "test_tipc_only", "python": sys.executable, "gpu_list": "-1", **answers}
+    baked = Path(cookiecutter(str(TEMPLATE_ROOT), no_input=True, output_dir=str(scratch), extra_context=context))
+    shutil.copytree(baked / "test_tipc", checkout / "test_tipc", dirs_exist_ok=True)
+    return CONFIG_REL.format(name=answers["model_name"])
+
+
+def run_bash(repo, *args, env=None, timeout=600):
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("TIPC_")}
+    full_env.update(env or {})
+    return subprocess.run(["bash", *args], cwd=repo, env=full_env, capture_output=True, text=True, timeout=timeout)
+
+
+def results(repo, name):
+    return (repo / "log" / name / MODE / "results_python.log").read_text(encoding="utf-8").splitlines()
+
+
+# ---------------------------------------------------------------- answers reach the config and the commands
+
+def bake(tmp_path, **answers):
+    return Path(cookiecutter(str(TEMPLATE_ROOT), no_input=True, output_dir=str(tmp_path), extra_context=answers))
+
+
+def test_every_prompt_has_readable_text():
+    import json
+    spec = json.loads((TEMPLATE_ROOT / "cookiecutter.json").read_text(encoding="utf-8"))
+    prompts = spec["__prompts__"]
+    questions = [name for name in spec if not name.startswith("_")]
+    assert sorted(prompts) == sorted(questions)
+    for name in questions:
+        text = prompts[name] if isinstance(prompts[name], str) else prompts[name]["__prompt__"]
+        assert len(text) > 15 and "_" not in text.split()[0], (name, text)
+
+
+def test_config_style_answers_fill_every_line(tmp_path):
+    project = bake(tmp_path, layout="test_tipc_only", gpu_list="-1|-1,-1|0|0,1", **CONFIG_STYLE_ANSWERS)
+    lines = (project / CONFIG_REL.format(name="toy_clas_cfg")).read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 32
+    assert lines[1:11] == [
+        "model_name:toy_clas_cfg", "python:python", "gpu_list:-1|-1,-1|0|0,1", "-o Global.device:cpu|cpu|gpu|gpu",
+        "-o Global.epochs:lite_train_lite_infer=5|whole_train_whole_infer=90", "-o Global.output_dir:./output/",
+        "-o DataLoader.batch_size:lite_train_lite_infer=4|whole_train_whole_infer=128",
+        "-o Global.pretrained_model:null", "train_model_name:best_model.pdparams", "-o DataLoader.root:./lite_data"]
+    assert lines[13] == "pact_train:tools/train.py -c configs/toy_cls.yaml -o Quant.name=pact"
+    assert lines[16] == "eval:tools/eval.py -c configs/toy_cls.yaml -o Quant.name=pact"
+    assert lines[19:22] == ["-o Global.save_inference_dir:./output/toy_clas_cfg_infer/", "-o Global.pretrained_model:",
+                            "norm_export:tools/export_model.py -c configs/toy_cls.yaml -o Quant.name=pact"]
+    assert lines[24] == lines[21].replace("norm_export:", "infer_export:")
+    assert lines[26:] == [
+        "inference:deploy/predict.py -c deploy/inference.yaml", "-o Global.use_gpu:True|False",
+        "-o Global.batch_size:1", "-o Global.inference_model_dir:./output/toy_clas_cfg_infer/",
+        "-o Global.infer_imgs:./lite_data/val/2", "-o Global.benchmark:True"]
+
+
+@pytest.mark.parametrize("gpu_list, devices", [("-1", "False"), ("0", "True"), ("-1|0,1", "False|True"),
+                                               ("0|-1,-1|1", "True|False|True")])
+def test_device_values_follow_the_gpu_list(tmp_path, gpu_list, devices):
+    project = bake(tmp_path, layout="test_tipc_only", gpu_list=gpu_list, **ARGPARSE_ANSWERS)
+    lines = (project / CONFIG_REL.format(name="tiny_digits")).read_text(encoding="utf-8").splitlines()
+    assert lines[3:5] == [f"gpu_list:{gpu_list}", f"--use_cuda:{devices}"]
+
+
+@pytest.mark.parametrize("style", sorted(TOY_REPOS))
+def test_dry_run_shows_the_contributor_keys(tmp_path, style):
+    """Without Paddle: the commands the harness builds from a bake carry the contributor's keys."""
+    files, answers = TOY_REPOS[style]
+    repo = make_repo(tmp_path / "checkout with space", files)
+    config = add_test_tipc(repo, answers, tmp_path / "bake")
+    assert subprocess.run([sys.executable, "test_tipc/check_config.py", config, MODE], cwd=repo,
+                          capture_output=True, text=True).returncode == 0
+    proc = run_bash(repo, "test_tipc/test_train_inference_python.sh", config, MODE,
+                    env={"TIPC_DRY_RUN": "1", "TIPC_DEVICES": "cpu"})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    commands = [line[len("[dry-run] "):] for line in proc.stdout.splitlines() if line.startswith("[dry-run] ")]
+    save = SAVE.format(name=answers["model_name"])
+    expected = [f"env CUDA_VISIBLE_DEVICES= {sys.executable} {command.format(save=save)}"
+                for command in EXPECTED_COMMANDS[style]]
+    assert commands == expected
+
+
+# ---------------------------------------------------------------- answers refused before anything exists
+
+INVALID_ANSWERS = {
+    # name: (answers, the prompt named in the message, what the message says)
+    "model name with a dash": ({"model_name": "my-model"}, "model_name", "not a valid directory and Python identifier"),
+    "model name with a dot": ({"model_name": "model.v2"}, "model_name", "not a valid directory and Python identifier"),
+    "key with ':'": ({"epochs_key": "-o Global.epochs:5"}, "epochs_key", "contains ':', which ends the key"),
+    "key with '|'": ({"device_key": "--device|--place"}, "device_key", "contains '|', which separates alternative"),
+    "key with '='": ({"batch_size_key": "--bs=4"}, "batch_size_key", "contains '='"),
+    "key with ';'": ({"img_path_key": "--img;touch pwned"}, "img_path_key", "contains ';'"),
+    "key with $(": ({"model_dir_key": "--model-dir$(id)"}, "model_dir_key", "contains '$', '(', ')'"),
+    "key with a backtick": ({"benchmark_key": "--bench`id`"}, "benchmark_key", "contains '`'"),
+    "key with a newline": ({"output_dir_key": "--out\n--x"}, "output_dir_key", "contains a newline"),
+    "empty key": ({"data_path_key": ""}, "data_path_key", "is empty"),
+    "null where the harness needs the key": ({"export_weights_key": "null"}, "export_weights_key",
+                                             "null is not possible here"),
+    "empty train command": ({"train_command": ""}, "train_command", "is empty"),
+    "blank export command": ({"export_command": "   "}, "export_command", "is empty"),
+    "null inference command": ({"inference_command": "null"}, "inference_command", "null is not possible here"),
+    "command with ';'": ({"train_command": "train.py; rm -rf ~"}, "train_command", "contains ';', '~'"),
+    "command with &&": ({"eval_command": "eval.py && echo hi"}, "eval_command", "contains '&'"),
+    "command with a pipe": ({"export_command": "export.py | tee log"}, "export_command", "contains '|'"),
+    "command with a backtick": ({"inference_command": "infer.py `id`"}, "inference_command", "contains '`'"),
+    "command with $(": ({"train_command": "train.py --name=$(id)"}, "train_command", "contains '$', '(', ')'"),
+    "command with >": ({"export_command": "export.py > out.txt"}, "export_command", "contains '>'"),
+    "command with <": ({"inference_command": "infer.py < in.txt"}, "inference_command", "contains '<'"),
+    "command with a newline": ({"train_command": "train.py\nrm -rf x"}, "train_command", "contains a newline"),
+    "command starting with python": ({"train_command": "python3 train.py --pact_quant"}, "train_command",
+                                     "leave the python command out"),
+    "value with '|'": ({"data_path": "./a|./b"}, "data_path", "contains '|' or a line break"),
+    "empty value": ({"img_path": ""}, "img_path", "the answer is empty"),
+    "gpu_list that is not device entries": ({"gpu_list": "gpu0"}, "gpu_list", "is not a list of device entries"),
+    "GPU inference value the harness cannot tell": ({"use_gpu_gpu_value": "1"}, "use_gpu_gpu_value",
+                                                    "enter True or gpu"),
+    "python with a shell metacharacter": ({"python": "python3;id"}, "python", "contains shell metacharacters"),
+}
+WHAT_TO_ENTER = re.compile(r"(enter|Enter|use) ")
+
+
+@pytest.mark.parametrize("case", sorted(INVALID_ANSWERS))
+def test_invalid_answer_is_refused_and_leaves_nothing(tmp_path, capfd, case):
+    answers, prompt, message = INVALID_ANSWERS[case]
+    with pytest.raises(FailedHookException):
+        cookiecutter(str(TEMPLATE_ROOT), no_input=True, output_dir=str(tmp_path),
+                     extra_context={"layout": "test_tipc_only", **answers})
+    err = capfd.readouterr().err
+    problems = [line for line in err.splitlines() if line.startswith(f"ERROR: {prompt}")]
+    assert problems, err
+    assert message in problems[0], problems[0]
+    assert WHAT_TO_ENTER.search(problems[0]), problems[0]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_test_tipc_only_bake_refuses_an_existing_checkout(tmp_path, capfd):
+    checkout = make_repo(tmp_path / "tiny_digits", {"train.py": "print('mine')\n", "deploy/infer.py": "# mine\n"})
+    with pytest.raises(FailedHookException):
+        cookiecutter(str(TEMPLATE_ROOT), no_input=True, output_dir=str(tmp_path), overwrite_if_exists=True,
+                     extra_context={"layout": "test_tipc_only", "model_name": "tiny_digits"})
+    err = capfd.readouterr().err
+    assert "already exists and holds deploy, train.py" in err and "cp -r" in err, err
+    assert (checkout / "train.py").read_text() == "print('mine')\n"
+    assert sorted(p.name for p in checkout.iterdir()) == ["deploy", "train.py"]
+
+
+def test_hook_and_checker_share_the_rules():
+    sys.path.insert(0, str(TEMPLATE_DIR / "test_tipc"))
+    try:
+        import check_config
+    finally:
+        sys.path.pop(0)
+    assert check_config.key_problem("-o Global.epochs") is None
+    assert check_config.key_problem("--save-inference-dir") is None
+    for bad in ("a:b", "a|b", "a=b", "a;b", "a$(b)", "a`b`", "a>b", "a\nb", " a", "a  b"):
+        assert check_config.key_problem(bad), bad
+    assert check_config.command_problem("tools/train.py -c configs/a.yaml -o Global.x=1,2 --m=a:b") is None
+    for bad in ("", "python train.py", "--flag train.py", "a.py;b", "a.py & b", "a.py | b", "a.py `b`",
+                "a.py $(b)", "a.py > b", "a.py < b", "a.py\nb"):
+        assert check_config.command_problem(bad), bad
+
+
+# ---------------------------------------------------------------- the config checker, for a person
+
+def checker(repo, *args):
+    return subprocess.run([sys.executable, "test_tipc/check_config.py", *args], cwd=repo, capture_output=True,
+                          text=True)
+
+
+def test_checker_names_a_line_deleted_in_the_middle(repo):
+    config = CONFIG_REL.format(name="mobilenet_v3_small")
+    lines = (repo / config).read_text(encoding="utf-8").splitlines()
+    del lines[6]  # line 7, the output directory argument
+    (repo / "shifted.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    proc = checker(repo, "shifted.txt", MODE)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert "shifted.txt: expected at least 32 lines" in proc.stderr
+    first = [line for line in proc.stderr.splitlines() if line.startswith("shifted.txt:7: ")]
+    assert first == [
+        "shifted.txt:7: line 7 should be the training output directory argument, found "
+        "'--batch-size:lite_train_lite_infer=4|whole_train_whole_infer=128', which is what belongs on line 8 "
+        "(training batch size argument (per mode)): 1 line is missing between line 4 and line 7 (the guide has "
+        "3 lines there: 5 device argument and its value per gpu_list entry; 6 epochs argument (per mode); "
+        "7 training output directory argument, this file 2); every line from 7 on is 1 line too high. "
+        "`python3 test_tipc/check_config.py --explain shifted.txt` shows the guide's lines next to this file"]
+    assert ("shifted.txt:10: line 10 should be the file name of the weights training saves "
+            "(`train_model_name:...`), found '--data-path:./lite_data'") in proc.stderr
+
+
+def test_checker_names_an_extra_line(repo):
+    config = CONFIG_REL.format(name="mobilenet_v3_small")
+    lines = (repo / config).read_text(encoding="utf-8").splitlines()
+    lines.insert(12, "--lr:0.1")  # after line 12, the separator
+    (repo / "extra.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    proc = checker(repo, "extra.txt")
+    assert proc.returncode == 2
+    assert re.search(r"^extra\.txt:13: line 13 should be the list of trainers, found '--lr:0\.1', which the guide "
+                     r"does not have here: there is 1 extra line between line 10 and line 14 \(the guide has 2 lines "
+                     r"there: 11 data set path argument; 12 separator, this file 3\); every line from 14 on is 1 line "
+                     r"too low", proc.stderr, re.M), proc.stderr
+
+
+def test_checker_rejects_keys_and_commands_the_shell_would_run(repo):
+    config = CONFIG_REL.format(name="mobilenet_v3_small")
+    lines = (repo / config).read_text(encoding="utf-8").splitlines()
+    lines[5] = "--epochs;touch pwned:lite_train_lite_infer=1"
+    lines[16] = "eval:train.py --test-only > eval.txt"
+    (repo / "bad.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    proc = checker(repo, "bad.txt", MODE)
+    assert proc.returncode == 2
+    assert re.search(r"^bad\.txt:6: epochs argument \(per mode\) \(line 6\): the key '--epochs;touch pwned' "
+                     r"contains ';'", proc.stderr, re.M), proc.stderr
+    assert re.search(r"^bad\.txt:17: evaluation script \(line 17\): 'train\.py --test-only > eval\.txt' contains '>'",
+                     proc.stderr, re.M), proc.stderr
+
+
+def test_checker_explain_prints_the_guide_table_with_this_config(repo):
+    config = CONFIG_REL.format(name="mobilenet_v3_small")
+    proc = checker(repo, "--explain", config)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "line  6: epochs argument (per mode) [guide: 迭代的epoch数目]" in out
+    assert "this config: --epochs:lite_train_lite_infer=5|whole_train_whole_infer=90" in out
+    assert "line 31: image path argument [guide: 图片路径或者图片文件夹路径]" in out
+    assert "0 problems." in out and "TIPC_DRY_RUN=1 bash test_tipc/test_train_inference_python.sh" in out
+    assert "!!" not in out
+    lines = (repo / config).read_text(encoding="utf-8").splitlines()
+    lines[13] = "pact_train:nope.py"
+    (repo / "bad.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    proc = checker(repo, "--explain", "bad.txt")
+    assert proc.returncode == 2
+    assert re.search(r"^!! line 14: training script.*\n.*this config: pact_train:nope\.py\n.*\n"
+                     r"\s+PROBLEM: .*'nope\.py' to exist", proc.stdout, re.M), proc.stdout
+
+
+# ---------------------------------------------------------------- generated docs for the contributor's model
+
+@pytest.mark.parametrize("style", sorted(TOY_REPOS))
+def test_docs_show_the_contributor_commands(tmp_path, style):
+    _, answers = TOY_REPOS[style]
+    project = bake(tmp_path, layout="test_tipc_only", gpu_list="-1|0", **answers)
+    name = answers["model_name"]
+    docs = ["test_tipc/README.md", "test_tipc/README_en.md", "test_tipc/docs/test_train_pact_inference_python.md",
+            "test_tipc/docs/test_train_pact_inference_python_en.md"]
+    for rel in docs:
+        text = (project / rel).read_text(encoding="utf-8")
+        assert "{{" not in text and "{%" not in text, rel
+        assert f"test_tipc/configs/{name}/train_pact_infer_python.txt" in text, rel
+        assert answers["train_command"] in text, rel
+        for reference_only in ("deploy/inference_python/infer.py", "mobilenet", "--pact_quant --model=", "oneDNN"):
+            assert reference_only not in text, (rel, reference_only)
+    for rel in docs[2:]:
+        text = (project / rel).read_text(encoding="utf-8")
+        save = SAVE.format(name=name)
+        for command in EXPECTED_COMMANDS[style]:
+            assert command.format(save=save) in text, (rel, command)
+        for key in ("epochs_key", "output_dir_key", "model_dir_key", "img_path_key"):
+            assert f"`{answers[key]}`" in text, (rel, key)
+
+
+def test_reference_docs_keep_the_reference_details(baked_reference):
+    text = (baked_reference / "test_tipc/docs/test_train_pact_inference_python_en.md").read_text(encoding="utf-8")
+    assert "deploy/inference_python/infer.py --use-gpu=False" in text
+    assert "PaddleSlim" in text and "oneDNN" in text
+
+
+# ---------------------------------------------------------------- the real CPU chain of each toy repo
+
+@pytest.mark.slow
+@pytest.mark.parametrize("style", sorted(TOY_REPOS))
+def test_toy_repo_chain_passes_on_cpu(tmp_path, style):
+    files, answers = TOY_REPOS[style]
+    name = answers["model_name"]
+    repo = make_repo(tmp_path / "my checkout", files)
+    config = add_test_tipc(repo, answers, tmp_path / "bake")
+    prepared = run_bash(repo, "test_tipc/prepare.sh", config, MODE)
+    assert prepared.returncode == 0, prepared.stdout + prepared.stderr
+    proc = run_bash(repo, "test_tipc/test_train_inference_python.sh", config, MODE, env={"TIPC_DEVICES": "cpu"})
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
+    assert proc.stdout.rstrip().splitlines()[-1] == f"TIPC {MODE}: PASSED (4 steps)"
+    lines = results(repo, name)
+    assert lines and all(line.startswith("Run successfully with command - ") for line in lines), lines
+    assert not any("Run failed" in line for line in lines)
+    save = SAVE.format(name=name)
+    for line, command in zip(lines, EXPECTED_COMMANDS[style]):
+        assert command.format(save=save) in line, (line, command)
+    infer_log = repo / "log" / name / MODE / "pact_train_cpu_infer_cpu_batchsize_1.log"
+    predictions = re.findall(r"^image_name: (.+), class_id: (\d+), prob: ([0-9.]+)$",
+                             infer_log.read_text(encoding="utf-8"), re.M)
+    assert predictions and all(0.0 <= float(prob) <= 1.0 for _, _, prob in predictions)
