@@ -26,3 +26,12 @@ def repo(baked_reference, tmp_path):
     dest = tmp_path / "my work" / baked_reference.name
     shutil.copytree(baked_reference, dest)
     return dest
+
+
+@pytest.fixture
+def no_paddleslim(tmp_path):
+    """A PYTHONPATH entry whose `paddleslim` package fails to import: put it first to act as if it were missing."""
+    shim = tmp_path / "no_paddleslim" / "paddleslim"
+    shim.mkdir(parents=True)
+    (shim / "__init__.py").write_text("raise ImportError('No module named paddleslim')\n", encoding="utf-8")
+    return shim.parent

@@ -1,9 +1,12 @@
 """ImageFolder data sets (``<root>/{train,val}/<class>/*.jpg``) and the shared preprocessing."""
 import os
+import threading
 
+import numpy as np
 import paddle
 from paddle.vision import transforms as T
 from paddle.vision.datasets import DatasetFolder
+from PIL import Image
 
 from . import UserError
 
@@ -46,7 +49,65 @@ def image_folder(data_path, split, img_size):
         if not any(f.lower().endswith(IMAGE_EXTENSIONS) for f in os.listdir(folder)):
             raise UserError(f"class folder {folder!r} holds no images ({', '.join(IMAGE_EXTENSIONS)})")
     transform = train_transform(img_size) if split == "train" else eval_transform(img_size)
-    return DatasetFolder(root, transform=transform, extensions=IMAGE_EXTENSIONS)
+    return ImageFolder(root, transform=transform, extensions=IMAGE_EXTENSIONS)
+
+
+class UnreadableImage(UserError):
+    """An image file of the data set that cannot be decoded."""
+
+
+def read_image(path):
+    """The image at ``path`` as RGB; a damaged or non-image file is an UnreadableImage naming it."""
+    try:
+        with Image.open(path) as img:
+            return img.convert("RGB")
+    except Exception as err:  # PIL raises UnidentifiedImageError, OSError (truncated), SyntaxError, ...
+        raise UnreadableImage(f"cannot read image {path!r} ({type(err).__name__}: {err}): the file is damaged "
+                              "or not an image; replace or remove it (and rebuild the tarball if it came from "
+                              "one)") from err
+
+
+class ImageFolder(DatasetFolder):
+    """DatasetFolder that marks an unreadable image instead of raising inside the DataLoader.
+
+    Paddle's DataLoader decodes in a helper thread (or in worker processes): an exception raised there
+    leaves the training loop waiting forever for the next batch (single process, Paddle 3.3) or ends it
+    with Paddle's own traceback ("Blocking queue is killed", workers > 0). So an unreadable image comes
+    back as a blank image with the label ``-1 - index``, and ``SafeLoader`` raises the error, naming the
+    file, in the main process before the batch is used.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, loader=read_image, **kwargs)
+
+    def __getitem__(self, index):
+        try:
+            return super().__getitem__(index)
+        except UnreadableImage:
+            if threading.current_thread() is threading.main_thread() and paddle.io.get_worker_info() is None:
+                raise  # not inside a DataLoader: nothing to protect
+            blank = Image.new("RGB", (32, 32))
+            return (self.transform(blank) if self.transform is not None else blank), -1 - index
+
+
+class SafeLoader:
+    """Iterates a DataLoader over an ImageFolder and raises the UnreadableImage of a marked sample."""
+
+    def __init__(self, data_loader, dataset):
+        self.data_loader = data_loader
+        self.dataset = dataset
+
+    def __len__(self):
+        return len(self.data_loader)
+
+    def __iter__(self):
+        for batch in self.data_loader:
+            labels = np.asarray(batch[1].numpy() if hasattr(batch[1], "numpy") else batch[1]).reshape([-1])
+            if (labels < 0).any():
+                path = self.dataset.samples[-1 - int(labels[labels < 0][0])][0]
+                read_image(path)  # raises the error again, here, with the reason
+                raise UnreadableImage(f"cannot read image {path!r} in the data loader; replace or remove it")
+            yield batch
 
 
 def loader(dataset, batch_size, shuffle, workers, distributed):
@@ -55,4 +116,4 @@ def loader(dataset, batch_size, shuffle, workers, distributed):
         sampler = paddle.io.DistributedBatchSampler(dataset, batch_size=batch_size, shuffle=shuffle, drop_last=False)
     else:
         sampler = paddle.io.BatchSampler(dataset, batch_size=batch_size, shuffle=shuffle, drop_last=False)
-    return paddle.io.DataLoader(dataset, batch_sampler=sampler, num_workers=workers)
+    return SafeLoader(paddle.io.DataLoader(dataset, batch_sampler=sampler, num_workers=workers), dataset)

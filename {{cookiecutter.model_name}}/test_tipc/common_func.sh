@@ -224,6 +224,38 @@ func_format_us() {
     printf '%d.%02d\n' "$(( us / 1000000 ))" "$(( us % 1000000 / 10000 ))"
 }
 
+# The inference model in DIR: prints the first *.pdmodel, or *.json with its .pdiparams beside it
+# (a .json alone may be train_args.json); returns 1 when there is none.
+func_find_inference_model() {
+    local dir=$1 file
+    for file in "$dir"/*.pdmodel "$dir"/*.json; do
+        [[ -f $file ]] || continue
+        if [[ $file == *.pdmodel || -f ${file%.json}.pdiparams ]]; then
+            printf '%s\n' "$file"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# Whether a process of process group PGID is still running (zombies waiting to be reaped do not
+# count). Without ps it answers no.
+func_group_alive() {
+    local pgid=$1
+    ps -A -o pgid= -o stat= 2> /dev/null | awk -v g="$pgid" '$1 == g && $2 !~ /^Z/ { found = 1 } END { exit !found }'
+}
+
+# Wait until no process of group PGID runs, checking every 0.1 s at most TRIES times; returns 1 if
+# some still run.
+func_wait_group_gone() {
+    local pgid=$1 tries=$2
+    while func_group_alive "$pgid"; do
+        ((tries-- > 0)) || return 1
+        sleep 0.1
+    done
+    return 0
+}
+
 # Validate CONFIG (and MODE) before anything runs: check_config.py next to this file, then the
 # line-3 python must be a command. Messages go to stderr; returns 2 when something is wrong.
 func_check_config() {

@@ -5,7 +5,8 @@
 #   lite_train_lite_infer, lite_train_whole_infer: build test_images/lite_data.tar with
 #       test_tipc/make_lite_data.py if it is missing, then extract it to ./lite_data (replacing an
 #       older ./lite_data).
-#   whole_infer: check that the weights on config line 24 exist.
+#   whole_infer: check that the weights on config line 24 exist (line 25 null: that the folder of
+#       line 30 holds an inference model).
 #   whole_train_whole_infer: check that the data set on config line 11 exists.
 # Safe to repeat in the same directory. Exit status: 0 ready, 1 something is missing or broken,
 # 2 bad argument or config.
@@ -82,6 +83,10 @@ check_whole_infer_inputs() {
         model_dir=$(func_parser_value "${CONFIG_LINES[30]}")
         [[ -d $model_dir ]] || fail "$CONFIG:30: line 25 is null, so whole_infer runs the exported" \
             "model in '$model_dir', which does not exist. Export a model there or change line 30."
+        func_find_inference_model "$model_dir" > /dev/null || fail "$CONFIG:30: line 25 is null, so" \
+            "whole_infer runs the exported model in '$model_dir', which holds no inference model" \
+            "(*.pdmodel, or *.json with its .pdiparams). Export one there (tools/export_model.py" \
+            "--save-inference-dir=$model_dir) or change line 30."
         echo "whole_infer model found: $model_dir"
     fi
 }

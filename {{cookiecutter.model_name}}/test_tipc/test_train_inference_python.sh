@@ -22,6 +22,11 @@
 #   results_python.log  one "Run successfully|failed with command - <command>!" line per step
 #   <trainer>_<tag>_<step>.log  stdout+stderr of each step; <tag> names the entry: cpu, cpu_x2,
 #                       gpus_0, gpus_0,1. <trainer>_<tag>/ holds what the steps write.
+# A step passes when its command exits 0 and, for train and export, it wrote what the next step reads:
+# train the weights <save>/<line 10> (or <line 10>.pdparams), export an inference model (*.pdmodel, or
+# *.json with its .pdiparams) in <save>. A null script line (14, 17, 22, 25) skips that step with a
+# note; nothing exported (line 22 null) skips the inference of the chain too, as upstream does, while
+# whole_infer with line 25 null runs inference on the model of line 30.
 # Rotation: if LOG_PATH exists from an earlier run it is first moved to
 # ./log/<model_name>/<MODE>.prev-<YYYYmmdd-HHMMSS>, so each run starts clean and no run's logs are
 # overwritten. The summary names the moved directory.
@@ -177,10 +182,32 @@ sys.exit(0 if ok else 1)' > /dev/null 2>&1; then
     fi
 }
 
+# What a step that exited 0 must have written. Each prints why the step did not do its work and
+# returns 1, or prints nothing.
+# shellcheck disable=SC2329  # called through run_step's CHECK arguments
+check_weights_written() { # WEIGHTS
+    [[ -f $1 || -f $1.pdparams ]] && return 0
+    printf 'TIPC: the step exited 0 but did not write %s, which evaluation and export read (config line 10,' "$1"
+    printf ' %s, names the weights file the training saves in its output directory)\n' "$(key_of 10)"
+    return 1
+}
+
+# shellcheck disable=SC2329  # called through run_step's CHECK arguments
+check_model_exported() { # DIR
+    func_find_inference_model "$1" > /dev/null && return 0
+    printf 'TIPC: the step exited 0 but %s holds no inference model (*.pdmodel, or *.json with' "$1"
+    printf ' its .pdiparams) for inference to run\n'
+    return 1
+}
+
 # Run one step: CMD (a command string, eval'd like upstream so keys may hold several words) with
-# stdout+stderr in LOG. Returns the step's status, 3 when skipped.
-run_step() { # LABEL LOG CMD
-    local label=$1 log=$2 cmd=$3 status end_us hint
+# stdout+stderr in LOG. CHECK... (optional) runs when CMD exits 0: a check_* function and its
+# arguments; when it fails, its message is appended to LOG and the step is recorded as failed.
+# Returns 0 when the step passed, 1 when it failed (whatever its exit status: a script may exit 3),
+# 3 when it was skipped.
+run_step() { # LABEL LOG CMD [CHECK...]
+    local label=$1 log=$2 cmd=$3 status end_us hint problem
+    shift 3
     if [[ -n $chain_skip ]]; then
         skip_step "$label" "$chain_skip"
         return 3
@@ -209,9 +236,14 @@ run_step() { # LABEL LOG CMD
     wait "$current_pid"
     status=$?
     current_pid=""
+    if [[ $status -eq 0 && $# -gt 0 ]] && ! problem=$("$@"); then
+        printf '%s\n' "$problem" >> "$log"
+        status=1
+    fi
     func_now_us_into end_us
     finish_step "$status" $((end_us - current_start_us))
-    return "$status"
+    ((status == 0)) || return 1
+    return 0
 }
 
 print_summary() {
@@ -240,9 +272,14 @@ on_signal() { # NAME EXIT_CODE
     local name=$1 code=$2 now_us
     trap - INT TERM
     if [[ -n $current_pid ]]; then
-        # Steps run in their own process group (set -m): stop the step and anything it started.
+        # Steps run in their own process group (set -m): stop the step and anything it started, and
+        # wait until all of it is gone, so nothing writes into the logs or the next run afterwards.
         kill -TERM -- "-$current_pid" 2> /dev/null || kill -TERM "$current_pid" 2> /dev/null
         wait "$current_pid" 2> /dev/null
+        if ! func_wait_group_gone "$current_pid" 100; then
+            kill -KILL -- "-$current_pid" 2> /dev/null
+            func_wait_group_gone "$current_pid" 50
+        fi
         current_pid=""
         printf '\ninterrupted by SIG%s\n' "$name" >> "$current_log"
         func_now_us_into now_us
@@ -295,7 +332,7 @@ run_train_chain() { # TRAINER ENTRY ENV KIND TAG DEVICE
             "$(func_set_params "$pretrain_key" "$pretrain_value")" \
             "$(func_set_params "$batch_key" "$batch_num")" \
             "$(func_set_params "$data_key" "$data_value")")
-        run_step "$prefix/train" "$LOG_PATH/${prefix}_train.log" "$cmd"
+        run_step "$prefix/train" "$LOG_PATH/${prefix}_train.log" "$cmd" check_weights_written "$weights"
         case $? in
             0) ;;
             3) ;;
@@ -303,7 +340,9 @@ run_train_chain() { # TRAINER ENTRY ENV KIND TAG DEVICE
         esac
     fi
 
-    if [[ $eval_script != null ]]; then
+    if [[ $eval_script == null ]]; then
+        skip_step "$prefix/eval" "${chain_skip:-line 17 (eval) is null}"
+    else
         cmd=$(func_join "$env_prefix" "$python_q" "$eval_script" \
             "$(func_set_params "$device_key" "$device")" \
             "$(func_set_params "$pretrain_key" "$weights")" \
@@ -311,11 +350,14 @@ run_train_chain() { # TRAINER ENTRY ENV KIND TAG DEVICE
         run_step "$prefix/eval" "$LOG_PATH/${prefix}_eval.log" "$cmd"
     fi
 
-    if [[ $export_script != null ]]; then
+    if [[ $export_script == null ]]; then
+        skip_step "$prefix/export" "${chain_skip:-line 22 (norm_export) is null}"
+        [[ -z $chain_skip ]] && chain_skip="nothing exported (line 22 is null)"
+    else
         cmd=$(func_join "$env_prefix" "$python_q" "$export_script" \
             "$(func_set_params "$export_weights_key" "$weights")" \
             "$(func_set_params "$export_dir_key" "$save_dir")")
-        if ! run_step "$prefix/export" "$LOG_PATH/${prefix}_export.log" "$cmd"; then
+        if ! run_step "$prefix/export" "$LOG_PATH/${prefix}_export.log" "$cmd" check_model_exported "$save_dir"; then
             [[ -z $chain_skip ]] && chain_skip="export failed"
         fi
     fi
@@ -329,12 +371,14 @@ run_whole_infer_chain() { # ENV KIND TAG
     local prefix="whole_infer_${tag}" save_dir cmd model_dir
     save_dir="$LOG_PATH/$prefix"
     model_dir=$infer_model_value
-    if [[ $whole_infer_export != null ]]; then
+    if [[ $whole_infer_export == null ]]; then
+        skip_step "$prefix/export" "${chain_skip:-line 25 (infer_export) is null: inference runs the model in $model_dir}"
+    else
         model_dir=$save_dir
         cmd=$(func_join "$env_prefix" "$python_q" "$whole_infer_export" \
             "$(func_set_params "$export_weights_key" "$whole_infer_weights")" \
             "$(func_set_params "$export_dir_key" "$save_dir")")
-        if ! run_step "$prefix/export" "$LOG_PATH/${prefix}_export.log" "$cmd"; then
+        if ! run_step "$prefix/export" "$LOG_PATH/${prefix}_export.log" "$cmd" check_model_exported "$save_dir"; then
             [[ -z $chain_skip ]] && chain_skip="export failed"
         fi
     fi
@@ -368,6 +412,11 @@ if [[ -z $DRY_RUN ]]; then
 fi
 
 echo "TIPC ${model_name} ${MODE}: entries ${gpu_list} (TIPC_DEVICES=${DEVICES}), logs in ${LOG_PATH}"
+if [[ $MODE != whole_infer && -n $data_value && $data_value != null && ! -e $data_value ]]; then
+    # Training will fail; say what makes the data set before it does.
+    printf "HINT data set '%s' (config line 11) not found: run bash %s %s %s first\n" "$data_value" \
+        "$TIPC_DIR/prepare.sh" "$(func_shell_quote "$CONFIG")" "$MODE"
+fi
 
 for index in "${!entries[@]}"; do
     entry=${entries[index]}
