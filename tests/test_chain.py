@@ -125,13 +125,9 @@ def test_broken_data_path_fails_the_chain(baked_reference, tmp_path):
     assert "data set folder" in (repo / "log" / MODEL / MODE / "pact_train_cpu_train.log").read_text()
 
 
-def test_pact_without_paddleslim_exits_with_install_hint(baked_reference, tmp_path):
-    # A package named paddleslim that fails to import, first on the path: as if it were not installed.
-    shim = tmp_path / "shim" / "paddleslim"
-    shim.mkdir(parents=True)
-    (shim / "__init__.py").write_text("raise ImportError('No module named paddleslim')\n")
+def test_pact_without_paddleslim_exits_with_install_hint(baked_reference, no_paddleslim):
     result = run([sys.executable, "train.py", "--device=cpu", "--epochs=1", "--data-path=./nowhere", "--pact_quant"],
-                 baked_reference, {"PYTHONPATH": str(shim.parent)})
+                 baked_reference, {"PYTHONPATH": str(no_paddleslim)})
     assert result.returncode != 0
     assert "pip install paddleslim" in result.stderr
     assert "Traceback" not in result.stderr

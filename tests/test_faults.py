@@ -38,7 +38,7 @@ weights
                                 num_classes], direct[eval: data set with another number of classes]
   FP32 weights reach export     test_fp32_train_fails_the_chain_at_export,
                                 test_reference_export_lines_refuse_fp32_weights;
-                                xfail: test_eval_refuses_fp32_weights_under_pact_quant (needs an engine.py change)
+                                test_eval_refuses_fp32_weights_under_pact_quant
   export writes no model        test_export_that_writes_no_model_fails
 environment
   paddleslim missing            test_missing_paddleslim_fails_the_train_step_with_the_install_hint,
@@ -489,8 +489,6 @@ def test_fp32_train_fails_the_chain_at_export(fp32_chain):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="engine.test_only evaluates FP32 weights under --pact_quant as a "
-                   "'PACT-quantized' network (engine.py is not this suite's to change)")
 def test_eval_refuses_fp32_weights_under_pact_quant(fp32_chain):
     repo, _ = fp32_chain
     rows = tipc_checks.read_results(repo / LOG)

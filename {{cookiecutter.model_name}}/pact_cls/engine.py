@@ -19,15 +19,19 @@ def set_device(device):
     paddle.set_device(device)
 
 
-def build_network(args, num_classes, weights=None):
+def build_network(args, num_classes, weights=None, evaluate=False):
     """The network to train or evaluate, quantized when asked, with weights loaded strictly.
 
     FP32 weights are loaded before quantizing (QAT fine-tunes an FP32 model); PACT weights after.
-    Returns (model, quanter or None).
+    To evaluate with --pact_quant the weights must be PACT weights: a freshly quantized FP32 network
+    is not what a PACT training produced. Returns (model, quanter or None).
     """
     model = models.build_model(args.model, num_classes)
     state = models.load_checkpoint(weights) if weights else None
     weights_are_pact = state is not None and quant.is_quantized_state_dict(state)
+    if evaluate and args.pact_quant and state is not None and not weights_are_pact:
+        raise UserError(f"--pact_quant: {weights!r} holds FP32 weights, not PACT weights; the train step "
+                        "did not quantize (is --pact_quant on its command line?)")
     if state is not None and not weights_are_pact:
         models.apply_state_dict(model, state, weights)
     quanter = None
@@ -83,7 +87,7 @@ def test_only(args):
         quant.require_paddleslim()
     set_device(args.device)
     val_set = data.image_folder(args.data_path, "val", args.img_size)
-    model, quanter = build_network(args, len(val_set.classes), weights=args.pretrained)
+    model, quanter = build_network(args, len(val_set.classes), weights=args.pretrained, evaluate=True)
     kind = "PACT-quantized" if quanter else "FP32"
     metrics = evaluate(model, data.loader(val_set, args.batch_size, False, args.workers, distributed=False))
     log(f"[eval] {kind} {args.model} on {metrics['samples']} images of {args.data_path}/val: "
