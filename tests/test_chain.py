@@ -150,3 +150,15 @@ def test_int8_model_agrees_with_the_pact_dygraph_model(chain, tmp_path):
                     "--img-path=./lite_data/val", f"--compare-results={gt}"], repo)
     assert compared.returncode == 1, compared.stdout
     assert "1 mismatches" in compared.stdout
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--use-gpu=True"], "no CUDA GPU or no CUDA build of Paddle"),
+    (["--use-gpu=False", "--use-tensorrt=True"], "TensorRT runs on NVIDIA GPUs only"),
+])
+def test_gpu_inference_on_a_cpu_machine_fails_clearly(chain, flags, message):
+    repo, _ = chain
+    model_dir = repo / "log" / MODEL / MODE / "pact_train_cpu"
+    result = run([sys.executable, "deploy/inference_python/infer.py", f"--model-dir={model_dir}", *flags], repo)
+    assert result.returncode == 2, result.stdout + result.stderr[-2000:]
+    assert message in result.stderr and "Traceback" not in result.stderr
