@@ -312,6 +312,18 @@ run_infer_steps() { # PREFIX ENV KIND MODEL_DIR
     done
 }
 
+# The export step: SCRIPT exports WEIGHTS into SAVE_DIR, which must then hold an inference model;
+# when it fails, the chain's inference steps are skipped.
+run_export_step() { # PREFIX ENV SCRIPT WEIGHTS SAVE_DIR
+    local prefix=$1 env_prefix=$2 script=$3 weights=$4 save_dir=$5 cmd
+    cmd=$(func_join "$env_prefix" "$python_q" "$script" \
+        "$(func_set_params "$export_weights_key" "$weights")" \
+        "$(func_set_params "$export_dir_key" "$save_dir")")
+    if ! run_step "$prefix/export" "$LOG_PATH/${prefix}_export.log" "$cmd" check_model_exported "$save_dir"; then
+        [[ -z $chain_skip ]] && chain_skip="export failed"
+    fi
+}
+
 # train -> eval -> export -> inference of one trainer on one entry.
 run_train_chain() { # TRAINER ENTRY ENV KIND TAG DEVICE
     local trainer=$1 entry=$2 env_prefix=$3 kind=$4 tag=$5 device=$6
@@ -354,12 +366,7 @@ run_train_chain() { # TRAINER ENTRY ENV KIND TAG DEVICE
         skip_step "$prefix/export" "${chain_skip:-line 22 (norm_export) is null}"
         [[ -z $chain_skip ]] && chain_skip="nothing exported (line 22 is null)"
     else
-        cmd=$(func_join "$env_prefix" "$python_q" "$export_script" \
-            "$(func_set_params "$export_weights_key" "$weights")" \
-            "$(func_set_params "$export_dir_key" "$save_dir")")
-        if ! run_step "$prefix/export" "$LOG_PATH/${prefix}_export.log" "$cmd" check_model_exported "$save_dir"; then
-            [[ -z $chain_skip ]] && chain_skip="export failed"
-        fi
+        run_export_step "$prefix" "$env_prefix" "$export_script" "$weights" "$save_dir"
     fi
 
     run_infer_steps "$prefix" "$env_prefix" "$kind" "$save_dir"
@@ -368,19 +375,14 @@ run_train_chain() { # TRAINER ENTRY ENV KIND TAG DEVICE
 # whole_infer: export the line-24 weights with line 25 (unless null), then run inference on them.
 run_whole_infer_chain() { # ENV KIND TAG
     local env_prefix=$1 kind=$2 tag=$3
-    local prefix="whole_infer_${tag}" save_dir cmd model_dir
+    local prefix="whole_infer_${tag}" save_dir model_dir
     save_dir="$LOG_PATH/$prefix"
     model_dir=$infer_model_value
     if [[ $whole_infer_export == null ]]; then
         skip_step "$prefix/export" "${chain_skip:-line 25 (infer_export) is null: inference runs the model in $model_dir}"
     else
         model_dir=$save_dir
-        cmd=$(func_join "$env_prefix" "$python_q" "$whole_infer_export" \
-            "$(func_set_params "$export_weights_key" "$whole_infer_weights")" \
-            "$(func_set_params "$export_dir_key" "$save_dir")")
-        if ! run_step "$prefix/export" "$LOG_PATH/${prefix}_export.log" "$cmd" check_model_exported "$save_dir"; then
-            [[ -z $chain_skip ]] && chain_skip="export failed"
-        fi
+        run_export_step "$prefix" "$env_prefix" "$whole_infer_export" "$whole_infer_weights" "$save_dir"
     fi
     run_infer_steps "$prefix" "$env_prefix" "$kind" "$model_dir"
 }
