@@ -52,6 +52,7 @@ COMMANDS = {
                        "tools/export_model.py --pact_quant or tools/export_model.py -c configs/my_model_pact.yaml"),
     "inference_command": (27, False, "deploy/inference_python/infer.py or "
                                      "deploy/python/predict_cls.py -c deploy/configs/inference_cls.yaml"),
+    "accuracy_command": (34, True, "tools/check_accuracy.py --img-path=./lite_data/val"),
 }
 
 

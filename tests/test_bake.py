@@ -22,7 +22,8 @@ def config_lines(project, name):
     return (project / CONFIG_REL.format(name=name)).read_text(encoding="utf-8").splitlines()
 
 
-# The default answers reproduce the reference config of the guide's MobileNetV3 example, line for line.
+# The default answers reproduce the reference config of the guide's MobileNetV3 example, line for line (32 lines),
+# then the optional extension lines 33-38: the accuracy check and the inference loops of the reference infer.py.
 REFERENCE_CONFIG = """\
 ===========================train_params===========================
 model_name:mobilenet_v3_small
@@ -56,6 +57,12 @@ inference:deploy/inference_python/infer.py
 --model-dir:./output/mobilenet_v3_small_infer/
 --img-path:./images/demo.jpg
 --benchmark:True
+===========================infer_benchmark_params===========================
+accuracy_check:tools/check_accuracy.py --model=mobilenet_v3_small --img-path=./lite_data/val
+--enable-mkldnn:True|False
+--cpu-threads:2
+--precision:auto
+--use-tensorrt:False
 """
 
 

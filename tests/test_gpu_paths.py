@@ -38,6 +38,9 @@ def test_reference_dry_run_pins_the_gpu_commands(repo):
     assert all(c.startswith(("env CUDA_VISIBLE_DEVICES=0 ", "env CUDA_VISIBLE_DEVICES=0,1 ")) for c in commands)
     infer_gpu = [c for c in commands if "infer.py" in c and "--use-gpu=True" in c]
     assert len(infer_gpu) == 2 and all("--img-path=./images/demo.jpg" in c for c in infer_gpu)
+    # extension lines 37-38: GPU inference loops TensorRT x precision (the reference: False x auto)
+    assert all("--use-gpu=True --use-tensorrt=False --precision=auto " in c for c in infer_gpu)
+    assert len([c for c in commands if "tools/check_accuracy.py" in c]) == 2
     assert not (repo / "log").exists(), "a dry run must not write logs"
 
 
@@ -48,6 +51,16 @@ def test_reference_dry_run_cpu_entries(repo):
     assert train[0].startswith("env CUDA_VISIBLE_DEVICES= ") and "--device=cpu" in train[0]
     assert "--nproc_per_node=2" in train[1] and "paddle.distributed.launch" in train[1]
     assert not any("--use-gpu=True" in c for c in commands)
+    # extension lines 35-37: CPU inference loops oneDNN x threads x precision; line 34: the accuracy check
+    for tag in ("cpu", "cpu_x2"):
+        save = f"./log/mobilenet_v3_small/lite_train_lite_infer/pact_train_{tag}"
+        infer = [c for c in commands if "infer.py" in c and c.split("--model-dir=")[1].startswith(save + " ")]
+        assert [c.split("infer.py ")[1].split(" --model-dir")[0] for c in infer] == [
+            f"--use-gpu=False --enable-mkldnn={m} --cpu-threads=2 --precision=auto" for m in ("True", "False")]
+        accuracy = [c for c in commands if "tools/check_accuracy.py" in c and c.endswith(f"--model-dir={save}")]
+        assert accuracy == [f"{train[0 if tag == 'cpu' else 1].split(' python ')[0]} python tools/check_accuracy.py "
+                            f"--model=mobilenet_v3_small --img-path=./lite_data/val "
+                            f"--pretrained={save}/latest.pdparams --model-dir={save}"]
 
 
 def run_gpu_session(tmp_path, fake_nvidia_smi):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 RESULT_LINE = re.compile(r"^Run (successfully|failed) with command - (.*)!\s*$")
 INFER_LINE = re.compile(r"^image_name: (.+), class_id: (-?\d+), prob: ([-+0-9.eE]+)$")
+INFER_LOG = re.compile(r"^infer_(cpu|gpu|default)(_[A-Za-z]+_[A-Za-z0-9_.-]+?)*_batchsize_[A-Za-z0-9_.-]+\.log$")
 QUANT_OP_MARKS = (b"quantize_linear", b"fake_quantize", b"fake_channel_wise")
 # How a results-log command is recognised as a step of the reference chain.
 STEP_SCRIPTS = {
@@ -14,6 +15,7 @@ STEP_SCRIPTS = {
     "eval": "train.py --test-only",
     "export": "tools/export_model.py",
     "infer": "deploy/inference_python/infer.py",
+    "accuracy": "tools/check_accuracy.py",
 }
 
 
@@ -89,7 +91,9 @@ def check_chain(repo, model_name, mode, tags):
             if not passed:
                 problems.append(f"entry {tag}: no 'Run successfully' line for the {step} step")
         problems += check_quantized_model(log_dir / save_dir)
-        infer_logs = sorted(log_dir.glob(f"pact_train_{tag}_infer_*.log"))
+        # one log per inference combination: pact_train_cpu_infer_cpu[_mkldnn_True_threads_2_precision_auto]_batchsize_1
+        infer_logs = sorted(log for log in log_dir.glob(f"pact_train_{tag}_infer_*.log")
+                            if INFER_LOG.match(log.name[len(f"pact_train_{tag}_"):]))
         if not infer_logs:
             problems.append(f"entry {tag}: no inference log in {log_dir}")
         for log in infer_logs:

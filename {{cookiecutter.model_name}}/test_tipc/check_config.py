@@ -89,6 +89,31 @@ CONFIG_LINES = {
              "<your benchmark argument>:<its value>, e.g. --benchmark:True"),
 }
 REQUIRED_LINES = len(CONFIG_LINES)
+# Optional extensions after line 32 (upstream scripts ignore them): a header, then lines read by position like
+# the first 32. The block may end after any of its lines; an absent line, a null key or a null value turns its
+# step or loop off. Lines 35-38 loop the inference step over their '|' values (with the line-29 batch sizes),
+# one log per combination.
+EXTENSION_HEADER = f"{'=' * 27}infer_benchmark_params{'=' * 27}"
+EXTENSION_HEADER_RE = re.compile(r"^=+infer_benchmark_params=+$")
+EXTENSION_LINES = {
+    33: Line(None, "infer_benchmark_params header (optional extensions)", "扩展：注释",
+             f"the header line {EXTENSION_HEADER}, needed before any of lines 34-38"),
+    34: Line("accuracy_check", "accuracy check script, run after every export", "扩展：精度检查脚本",
+             "accuracy_check:<script and fixed arguments> run as <script> <line 21 key>=<exported weights> "
+             "<line 30 key>=<export folder>, e.g. accuracy_check:tools/check_accuracy.py --img-path=./lite_data/val; "
+             "or mode=<script> items separated by '|' (e.g. a --compare-results ground truth for whole_infer only); "
+             "or accuracy_check:null"),
+    35: Line(None, "oneDNN (MKLDNN) loop of CPU inference", "扩展：CPU 是否开启 mkldnn",
+             "<your inference script's oneDNN argument>:<values>, e.g. --enable-mkldnn:True|False "
+             "(CPU inference only)"),
+    36: Line(None, "CPU threads loop of CPU inference", "扩展：CPU 线程数",
+             "<your CPU threads argument>:<values>, e.g. --cpu-threads:1|2 (CPU inference only)"),
+    37: Line(None, "precision loop of inference", "扩展：推理精度",
+             "<your precision argument>:<values>, e.g. --precision:auto or --precision:fp32|int8"),
+    38: Line(None, "TensorRT loop of GPU inference", "扩展：GPU 是否开启 TensorRT",
+             "<your TensorRT argument>:<values>, e.g. --use-tensorrt:False|True (GPU inference only)"),
+}
+LAST_EXTENSION_LINE = max(EXTENSION_LINES)
 HEADER_LINES = (1, 12, 15, 16, 18, 19, 23, 26)
 # Lines whose key is the contributor's own argument name; the harness writes "<key>=<value>" unquoted.
 ARGUMENT_LINES = (5, 6, 7, 8, 9, 11, 20, 21, 28, 29, 30, 31, 32)
@@ -213,7 +238,8 @@ class Checker:
         self.problems.append((number, message))
 
     def meaning(self, number):
-        return f"{CONFIG_LINES[number].meaning} (line {number})"
+        line = CONFIG_LINES.get(number) or EXTENSION_LINES[number]
+        return f"{line.meaning} (line {number})"
 
     def line(self, number):
         return self.lines[number - 1] if number <= len(self.lines) else None
@@ -240,6 +266,8 @@ class Checker:
             with open(self.path, encoding="utf-8") as handle:
                 # Split on newlines only, as bash's mapfile does; drop the \r of Windows line endings.
                 self.lines = [text[:-1] if text.endswith("\r") else text for text in handle.read().split("\n")]
+            while len(self.lines) > REQUIRED_LINES and not self.lines[-1].strip():
+                self.lines.pop()  # trailing blank lines after the 32 are not extension lines
             if self.lines and self.lines[-1] == "":
                 self.lines.pop()
         except (OSError, UnicodeDecodeError) as exc:
@@ -260,6 +288,7 @@ class Checker:
             self.check_trainers()
             self.check_arguments()
             self.check_scripts()
+            self.check_extensions()
         self.problems.sort(key=lambda item: (0, 0) if item[0] == "MODE" else (1, item[0] or 0))
         return self.errors
 
@@ -454,6 +483,64 @@ class Checker:
                                f"'{words[0]}' to exist relative to {os.getcwd()}, found no such file")
 
 
+    def check_extensions(self):
+        """Lines 33-38: the header first, then key:value lines at their positions; nothing after line 38."""
+        if len(self.lines) <= REQUIRED_LINES:
+            return
+        header = self.line(33)
+        if not EXTENSION_HEADER_RE.match(header):
+            self.error(33, f"{self.meaning(33)}: lines after 32 are optional extensions and start with the header "
+                           f"'{EXTENSION_HEADER}', found '{header}'")
+            return
+        for number in range(34, min(len(self.lines), LAST_EXTENSION_LINE) + 1):
+            text = self.line(number)
+            line = EXTENSION_LINES[number]
+            if ":" not in text:
+                self.error(number, f"{self.meaning(number)}: expected 'key:value', found '{text}'; "
+                                   f"expected {line.goes_here}")
+                continue
+            key, value = text.split(":", 1)
+            if number == 34:
+                self.check_accuracy_line(key, value)
+                continue
+            if key == "null":
+                continue
+            problem = key_problem(key)
+            if problem:
+                self.error(number, f"{self.meaning(number)}: the key '{key}' {problem}; expected {line.goes_here}")
+            elif not value.strip() or any(not item.strip() or item != item.strip() for item in value.split("|")):
+                self.error(number, f"{self.meaning(number)}: expected one or more values separated by '|' "
+                                   f"(or null), found '{text}'; expected {line.goes_here}")
+        for number in range(LAST_EXTENSION_LINE + 1, len(self.lines) + 1):
+            self.error(number, f"line {number}: the harness reads the optional lines 33-{LAST_EXTENSION_LINE} only, "
+                               f"found '{self.line(number)}'; remove it (`python3 {sys.argv[0]} --explain "
+                               f"{self.path}` lists lines 33-{LAST_EXTENSION_LINE})")
+
+    def check_accuracy_line(self, key, value):
+        if key != "accuracy_check":
+            self.error(34, f"line 34 should be the {EXTENSION_LINES[34].meaning} (`accuracy_check:...`), "
+                           f"found '{self.line(34)}'{self.belongs_elsewhere(34)}")
+            return
+        items = [(None, value)]
+        if re.match(r"^(%s)=" % "|".join(MODES), value):
+            items = [tuple(item.split("=", 1)) if "=" in item else (item, None) for item in value.split("|")]
+        for mode, command in items:
+            if mode is not None and (mode not in MODES or command is None):
+                self.error(34, f"{self.meaning(34)}: expected mode=<script> items with a mode from "
+                               f"{', '.join(MODES)}, found '{mode}{'' if command is None else '=' + command}'")
+                continue
+            if not command.strip():
+                self.error(34, f"{self.meaning(34)}: expected a script path (or null), found '{self.line(34)}'")
+                continue
+            if command.split()[0] == "null":
+                continue
+            problem = command_problem(command)
+            if problem:
+                self.error(34, f"{self.meaning(34)}: '{command}' {problem}")
+            elif mode in (None, self.mode) or self.mode is None:
+                self.check_script_file(34, command)
+
+
 def explain(checker):
     """The guide's table with this config's lines and their problems, for a person to read."""
     by_line = {}
@@ -473,9 +560,18 @@ def explain(checker):
         out.append(f"            goes here:   {line.goes_here}")
         for message in by_line.pop(number, []):
             out.append(f"            PROBLEM:     {message}")
-    extra = checker.lines[REQUIRED_LINES:]
-    if extra:
-        out.append(f"   lines {REQUIRED_LINES + 1}-{len(checker.lines)}: optional extensions, not read by the harness")
+    if len(checker.lines) > REQUIRED_LINES:
+        out.append("   optional extensions (upstream scripts ignore them):")
+        for number in range(REQUIRED_LINES + 1, len(checker.lines) + 1):
+            line = EXTENSION_LINES.get(number)
+            mark = "!!" if number in by_line else "  "
+            out.append(f"{mark} line {number:2d}: {line.meaning if line else 'not read by the harness'}"
+                       + (f" [{line.guide}]" if line else ""))
+            out.append(f"            this config: {checker.line(number)}")
+            if line:
+                out.append(f"            goes here:   {line.goes_here}")
+            for message in by_line.pop(number, []):
+                out.append(f"            PROBLEM:     {message}")
     out += ["", f"{len(checker.problems)} problem{'s' if len(checker.problems) != 1 else ''}. "
                 "The commands the harness builds from these lines, without running them:",
             f"    TIPC_DRY_RUN=1 bash test_tipc/test_train_inference_python.sh {checker.path} lite_train_lite_infer"]

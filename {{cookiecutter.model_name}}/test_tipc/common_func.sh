@@ -43,6 +43,50 @@ func_parser_params() {
     return 0
 }
 
+# Value of an optional command line for MODE (extension line 34): either one command for every mode, or
+# "mode=command" items separated by '|' ("lite_train_lite_infer=a.py --x=1|whole_infer=a.py --y=2"), of which
+# the one for MODE is printed (nothing when MODE is not listed). Unlike func_parser_params, a plain command
+# may hold '=' in its arguments.
+func_parser_mode_command() {
+    local line=$1 mode=$2 value item
+    local -a items
+    value=$(func_parser_value "$line")
+    if [[ ! $value =~ ^(lite_train_lite_infer|lite_train_whole_infer|whole_train_whole_infer|whole_infer)= ]]; then
+        [[ -n $value ]] && printf '%s\n' "$value"
+        return 0
+    fi
+    IFS='|' read -r -a items <<< "$value"
+    for item in "${items[@]}"; do
+        if [[ ${item%%=*} == "$mode" ]]; then
+            printf '%s\n' "${item#*=}"
+            return 0
+        fi
+    done
+    return 0
+}
+
+# The header of the optional extension block (config line 33); lines 34-38 follow it.
+TIPC_EXTENSION_HEADER='^=+infer_benchmark_params=+$'
+
+# Whether LINE is the extension header, i.e. the config has the optional lines 33-38.
+func_is_extension_header() {
+    [[ $1 =~ $TIPC_EXTENSION_HEADER ]]
+}
+
+# Part of an inference log name for one loop combination: "NAME_VALUE" pairs joined by '_', leaving out
+# pairs with an empty VALUE (a loop the config does not have); values are made file-name safe.
+# func_infer_combo_tag mkldnn True threads 2 precision auto -> mkldnn_True_threads_2_precision_auto
+func_infer_combo_tag() {
+    local out="" name value
+    while (($# >= 2)); do
+        name=$1 value=$2
+        shift 2
+        [[ -z $name || -z $value ]] && continue
+        out+="${out:+_}${name}_${value//[^A-Za-z0-9_.-]/_}"
+    done
+    printf '%s\n' "$out"
+}
+
 # Words made only of these characters need no quoting; keeping them as they are keeps the recorded
 # commands readable (printf %q would write CUDA_VISIBLE_DEVICES=0\,1).
 TIPC_PLAIN_WORD='^[A-Za-z0-9_./:,+@%=-]+$'

@@ -27,6 +27,13 @@
 # *.json with its .pdiparams) in <save>. A null script line (14, 17, 22, 25) skips that step with a
 # note; nothing exported (line 22 null) skips the inference of the chain too, as upstream does, while
 # whole_infer with line 25 null runs inference on the model of line 30.
+# Optional lines 33-38 (upstream scripts ignore them; check_config.py --explain lists them): line 33 the
+# header ===...infer_benchmark_params===..., line 34 accuracy_check:<script> (a check run after every export
+# as <script> <line 21 key>=<exported weights> <line 30 key>=<export dir>, log <trainer>_<tag>_accuracy.log),
+# lines 35-38 inference loops <key>:<values>: 35 oneDNN and 36 CPU threads (CPU inference values of line 28),
+# 37 precision (all), 38 TensorRT (GPU inference values). Each combination x line-29 batch size is one
+# inference step and one log, e.g. pact_train_cpu_infer_cpu_mkldnn_True_threads_2_precision_auto_batchsize_1.log.
+# Without these lines the harness runs exactly the 32-line chain.
 # Rotation: if LOG_PATH exists from an earlier run it is first moved to
 # ./log/<model_name>/<MODE>.prev-<YYYYmmdd-HHMMSS>, so each run starts clean and no run's logs are
 # overwritten. The summary names the moved directory.
@@ -106,6 +113,40 @@ img_key=$(key_of 31)
 img_value=$(value_of 31)
 benchmark_key=$(key_of 32)
 benchmark_value=$(value_of 32)
+
+# Optional extension lines 33-38 (validated by check_config.py): absent lines, null keys and null values
+# leave their loop out, so a 32-line config runs as upstream's does.
+has_extensions=""
+func_is_extension_header "${CONFIG_LINES[33]:-}" && has_extensions=1
+accuracy_script=""
+[[ -n $has_extensions ]] && accuracy_script=$(func_parser_mode_command "${CONFIG_LINES[34]:-}" "$MODE")
+
+# Key of extension loop line N into LOOP_KEY and its '|' values into LOOP_VALUES. No loop (the line is absent,
+# or its key or value is null) gives an empty key and one empty value: the step runs once without the argument.
+read_loop_line() { # N
+    local line=${CONFIG_LINES[$1]:-} value
+    LOOP_KEY=""
+    LOOP_VALUES=("")
+    [[ -n $has_extensions && $line == *:* ]] || return 0
+    value=$(func_parser_value "$line")
+    if [[ $(func_parser_key "$line") == null || -z $value || $value == null ]]; then
+        return 0
+    fi
+    LOOP_KEY=$(func_parser_key "$line")
+    IFS='|' read -r -a LOOP_VALUES <<< "$value"
+}
+read_loop_line 35
+mkldnn_key=$LOOP_KEY
+mkldnn_values=("${LOOP_VALUES[@]}")
+read_loop_line 36
+threads_key=$LOOP_KEY
+threads_values=("${LOOP_VALUES[@]}")
+read_loop_line 37
+precision_key=$LOOP_KEY
+precision_values=("${LOOP_VALUES[@]}")
+read_loop_line 38
+trt_key=$LOOP_KEY
+trt_values=("${LOOP_VALUES[@]}")
 
 IFS='|' read -r -a entries <<< "$gpu_list"
 IFS='|' read -r -a trainers <<< "$trainer_list"
@@ -290,26 +331,67 @@ on_signal() { # NAME EXIT_CODE
     exit "$code"
 }
 
-# The inference steps of one chain: every line-28 device value x every line-29 batch size.
+# The inference steps of one chain: every line-28 device value x every line-29 batch size, and with the
+# extension lines the loops of lines 35-38: oneDNN x threads x precision for a CPU value, TensorRT x precision
+# for a GPU value.
 run_infer_steps() { # PREFIX ENV KIND MODEL_DIR
-    local prefix=$1 env_prefix=$2 kind=$3 model_dir=$4 use_gpu batch dtag label cmd
+    local prefix=$1 env_prefix=$2 kind=$3 model_dir=$4 use_gpu batch dtag label cmd first second precision combo
+    local -a names keys first_values second_values
     for use_gpu in "${infer_devices[@]}"; do
         dtag=$(func_infer_device_tag "$use_gpu")
-        for batch in "${infer_batches[@]}"; do
-            label="${prefix}/infer_${dtag}_batchsize_${batch//[^A-Za-z0-9_.-]/_}"
-            if [[ $kind == cpu ]] && func_is_gpu_value "$use_gpu" && [[ -z $chain_skip ]]; then
-                skip_step "$label" "${infer_device_key}=${use_gpu} needs a GPU entry"
-                continue
-            fi
-            cmd=$(func_join "$env_prefix" "$python_q" "$infer_script" \
-                "$(func_set_params "$infer_device_key" "$use_gpu")" \
-                "$(func_set_params "$infer_model_key" "$model_dir")" \
-                "$(func_set_params "$infer_batch_key" "$batch")" \
-                "$(func_set_params "$img_key" "$img_value")" \
-                "$(func_set_params "$benchmark_key" "$benchmark_value")")
-            run_step "$label" "$LOG_PATH/${label//\//_}.log" "$cmd"
+        if func_is_gpu_value "$use_gpu"; then
+            names=(tensorrt "")
+            keys=("$trt_key" "")
+            first_values=("${trt_values[@]}")
+            second_values=("")
+        else
+            names=(mkldnn threads)
+            keys=("$mkldnn_key" "$threads_key")
+            first_values=("${mkldnn_values[@]}")
+            second_values=("${threads_values[@]}")
+        fi
+        for first in "${first_values[@]}"; do
+            for second in "${second_values[@]}"; do
+                for precision in "${precision_values[@]}"; do
+                    combo=$(func_infer_combo_tag "${names[0]}" "$first" "${names[1]}" "$second" \
+                        precision "$precision")
+                    for batch in "${infer_batches[@]}"; do
+                        label="${prefix}/infer_${dtag}${combo:+_$combo}_batchsize_${batch//[^A-Za-z0-9_.-]/_}"
+                        if [[ $kind == cpu ]] && func_is_gpu_value "$use_gpu" && [[ -z $chain_skip ]]; then
+                            skip_step "$label" "${infer_device_key}=${use_gpu} needs a GPU entry"
+                            continue
+                        fi
+                        cmd=$(func_join "$env_prefix" "$python_q" "$infer_script" \
+                            "$(func_set_params "$infer_device_key" "$use_gpu")" \
+                            "$(func_set_params "${keys[0]}" "$first")" \
+                            "$(func_set_params "${keys[1]}" "$second")" \
+                            "$(func_set_params "$precision_key" "$precision")" \
+                            "$(func_set_params "$infer_model_key" "$model_dir")" \
+                            "$(func_set_params "$infer_batch_key" "$batch")" \
+                            "$(func_set_params "$img_key" "$img_value")" \
+                            "$(func_set_params "$benchmark_key" "$benchmark_value")")
+                        run_step "$label" "$LOG_PATH/${label//\//_}.log" "$cmd"
+                    done
+                done
+            done
         done
     done
+}
+
+# The accuracy step (extension line 34) after an export: the script checks the inference model in
+# MODEL_DIR against the WEIGHTS it was exported from, which it gets with the export's weights argument
+# (line 21 key) and the inference model argument (line 30 key). A failure does not stop the inference steps.
+run_accuracy_step() { # PREFIX ENV WEIGHTS MODEL_DIR
+    local prefix=$1 env_prefix=$2 weights=$3 model_dir=$4 cmd
+    [[ -z $accuracy_script ]] && return 0
+    if [[ ${accuracy_script%% *} == null ]]; then
+        skip_step "$prefix/accuracy" "${chain_skip:-line 34 (accuracy_check) is null}"
+        return 0
+    fi
+    cmd=$(func_join "$env_prefix" "$python_q" "$accuracy_script" \
+        "$(func_set_params "$export_weights_key" "$weights")" \
+        "$(func_set_params "$infer_model_key" "$model_dir")")
+    run_step "$prefix/accuracy" "$LOG_PATH/${prefix}_accuracy.log" "$cmd"
 }
 
 # The export step: SCRIPT exports WEIGHTS into SAVE_DIR, which must then hold an inference model;
@@ -367,12 +449,14 @@ run_train_chain() { # TRAINER ENTRY ENV KIND TAG DEVICE
         [[ -z $chain_skip ]] && chain_skip="nothing exported (line 22 is null)"
     else
         run_export_step "$prefix" "$env_prefix" "$export_script" "$weights" "$save_dir"
+        run_accuracy_step "$prefix" "$env_prefix" "$weights" "$save_dir"
     fi
 
     run_infer_steps "$prefix" "$env_prefix" "$kind" "$save_dir"
 }
 
-# whole_infer: export the line-24 weights with line 25 (unless null), then run inference on them.
+# whole_infer: export the line-24 weights with line 25 (unless null), check the export (line 34, if set),
+# then run inference on it.
 run_whole_infer_chain() { # ENV KIND TAG
     local env_prefix=$1 kind=$2 tag=$3
     local prefix="whole_infer_${tag}" save_dir model_dir
@@ -380,9 +464,13 @@ run_whole_infer_chain() { # ENV KIND TAG
     model_dir=$infer_model_value
     if [[ $whole_infer_export == null ]]; then
         skip_step "$prefix/export" "${chain_skip:-line 25 (infer_export) is null: inference runs the model in $model_dir}"
+        if [[ -n $accuracy_script && ${accuracy_script%% *} != null ]]; then
+            skip_step "$prefix/accuracy" "${chain_skip:-line 25 (infer_export) is null: no export of the line-24 weights to check}"
+        fi
     else
         model_dir=$save_dir
         run_export_step "$prefix" "$env_prefix" "$whole_infer_export" "$whole_infer_weights" "$save_dir"
+        run_accuracy_step "$prefix" "$env_prefix" "$whole_infer_weights" "$save_dir"
     fi
     run_infer_steps "$prefix" "$env_prefix" "$kind" "$model_dir"
 }
