@@ -413,7 +413,7 @@ def test_next_run_after_the_interrupt_starts_clean_and_passes(pact_chain):
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
     assert re.search(rf"^previous run's logs moved to: \./{re.escape(LOG.as_posix())}\.prev-\d{{8}}-\d{{6}}$",
                      run.stdout, re.M)
-    assert tipc_checks.check_chain(repo, MODEL, MODE, tags=["cpu"]) == []
+    assert tipc_checks.check_chain(repo, MODEL, MODE, tags=["cpu"], accuracy=False) == []
     assert json.loads((repo / SAVE / "train_args.json").read_text(encoding="utf-8"))["epochs"] == 1
 
 
