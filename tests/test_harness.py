@@ -23,6 +23,19 @@ CONFIG = "test_tipc/configs/fake_model/fake.txt"
 MODE = "lite_train_lite_infer"
 LOG_DIR = Path("log/fake_model") / MODE
 
+
+def recording_prologue(name):
+    """Start of a fake script: parse KEY=VALUE arguments into `opts` and append the call to calls.jsonl."""
+    return f'''
+import json, os, sys
+args = sys.argv[1:]
+opts = dict(a.split("=", 1) for a in args if "=" in a)
+with open("calls.jsonl", "a") as f:
+    f.write(json.dumps({{"script": "{name}", "argv": args,
+                        "cuda": os.environ.get("CUDA_VISIBLE_DEVICES")}}) + "\\n")
+'''
+
+
 FAKE_TRAIN = '''
 import json, os, sys, time
 args = sys.argv[1:]
@@ -45,26 +58,14 @@ elif os.environ.get("PADDLE_TRAINER_ID", "0") == "0":
         f.write("weights")
     print("epoch 1 loss 1.0")
 '''
-FAKE_EXPORT = '''
-import json, os, sys
-args = sys.argv[1:]
-opts = dict(a.split("=", 1) for a in args if "=" in a)
-with open("calls.jsonl", "a") as f:
-    f.write(json.dumps({"script": "export.py", "argv": args,
-                        "cuda": os.environ.get("CUDA_VISIBLE_DEVICES")}) + "\\n")
+FAKE_EXPORT = recording_prologue("export.py") + '''
 if not os.path.isfile(opts["--pretrained"]):
     sys.exit("no weights at " + opts["--pretrained"])
 os.makedirs(opts["--save-inference-dir"], exist_ok=True)
 with open(os.path.join(opts["--save-inference-dir"], "inference.pdmodel"), "w") as f:
     f.write("model")
 '''
-FAKE_INFER = '''
-import json, os, sys
-args = sys.argv[1:]
-opts = dict(a.split("=", 1) for a in args if "=" in a)
-with open("calls.jsonl", "a") as f:
-    f.write(json.dumps({"script": "infer.py", "argv": args,
-                        "cuda": os.environ.get("CUDA_VISIBLE_DEVICES")}) + "\\n")
+FAKE_INFER = recording_prologue("infer.py") + '''
 if not os.path.isfile(os.path.join(opts["--model-dir"], "inference.pdmodel")):
     sys.exit("no model in " + opts["--model-dir"])
 if not os.path.isfile(opts["--img-path"]):
@@ -732,13 +733,7 @@ def test_prepare_whole_train_needs_the_line_11_data(fake_repo):
 # ---------------------------------------------------------------- optional extension lines 33-38
 
 EXT_HEADER = "===========================infer_benchmark_params==========================="
-FAKE_ACCURACY = '''
-import json, os, sys
-args = sys.argv[1:]
-opts = dict(a.split("=", 1) for a in args if "=" in a)
-with open("calls.jsonl", "a") as f:
-    f.write(json.dumps({"script": "accuracy.py", "argv": args,
-                        "cuda": os.environ.get("CUDA_VISIBLE_DEVICES")}) + "\\n")
+FAKE_ACCURACY = recording_prologue("accuracy.py") + '''
 if not os.path.isfile(os.path.join(opts["--model-dir"], "inference.pdmodel")):
     sys.exit("no model in " + opts["--model-dir"])
 if not os.path.isfile(opts["--pretrained"]):
