@@ -12,6 +12,7 @@ REQUIREMENTS = str(TEMPLATE_DIR / "requirements.txt")
 MODEL_NAME = "mobilenet_v3_small"
 CONFIG = f"test_tipc/configs/{MODEL_NAME}/train_pact_infer_python.txt"
 LITE_MODE = "lite_train_lite_infer"
+WHOLE_MODE = "whole_train_whole_infer"
 # The two Paddle lines the code supports: 3.x (CPU wheel on PyPI) and 2.6 (what paddlepaddle-gpu on PyPI ships).
 PADDLE_LINES = {"paddle3": "paddlepaddle==3.3.1", "paddle2.6": "paddlepaddle==2.6.2"}
 PADDLE_CPU = PADDLE_LINES["paddle3"]
@@ -39,16 +40,16 @@ def bake_reference(session):
     return out / MODEL_NAME
 
 
-def run_chain(session, repo, devices, tags):
+def run_chain(session, repo, devices, tags, mode=LITE_MODE):
     session.chdir(repo)
-    session.run("bash", "test_tipc/prepare.sh", CONFIG, LITE_MODE, external=True)
-    session.run("bash", "test_tipc/test_train_inference_python.sh", CONFIG, LITE_MODE,
+    session.run("bash", "test_tipc/prepare.sh", CONFIG, mode, env={"TIPC_DEVICES": devices}, external=True)
+    session.run("bash", "test_tipc/test_train_inference_python.sh", CONFIG, mode,
                 env={"TIPC_DEVICES": devices}, external=True)
-    problems = tipc_checks.check_chain(repo, MODEL_NAME, LITE_MODE, tags=tags)
+    problems = tipc_checks.check_chain(repo, MODEL_NAME, mode, tags=tags)
     if problems:
         session.error("the chain's results do not prove it works:\n  " + "\n  ".join(problems))
     session.log(f"verified entries {', '.join(tags)}: each trained, evaluated, exported a quantized model and "
-                f"ran inference ({repo / 'log' / MODEL_NAME / LITE_MODE / 'results_python.log'})")
+                f"ran inference ({repo / 'log' / MODEL_NAME / mode / 'results_python.log'})")
 
 
 @nox.session
@@ -59,6 +60,21 @@ def tipc_lite_cpu(session, paddle):
     session.install("cookiecutter")
     repo = bake_reference(session)
     run_chain(session, repo, devices="cpu", tags=["cpu", "cpu_x2"])
+
+
+@nox.session(default=False)
+def tipc_whole_cpu(session):
+    """whole_train_whole_infer on CPU: FP32 training, PACT fine-tuning, top-1 of FP32/PACT/int8 on all digits."""
+    install_paddle_stack(session, PADDLE_CPU)
+    session.install("cookiecutter")
+    repo = bake_reference(session)
+    run_chain(session, repo, devices="cpu", tags=["cpu", "cpu_x2"], mode=WHOLE_MODE)
+    for tag in ("cpu", "cpu_x2"):
+        log = repo / "log" / MODEL_NAME / WHOLE_MODE / f"pact_train_{tag}_accuracy.log"
+        table = tipc_checks.top1_table(log.read_text(encoding="utf-8", errors="replace"))
+        if not table:
+            session.error(f"{log}: no top-1 table")
+        session.log(f"entry {tag}, top-1 on the whole digits val set ({log}):\n" + "\n".join(table))
 
 
 def is_passthrough(session):
@@ -111,15 +127,22 @@ def bench(session):
     session.run("bash", "test_tipc/prepare.sh", CONFIG, LITE_MODE, external=True)
     session.log("1/2 the TIPC chain (one CPU process): per-step times and harness overhead in its summary")
     session.run("bash", "test_tipc/test_train_inference_python.sh", CONFIG, LITE_MODE, external=True)
-    int8_dir = repo / "log" / MODEL_NAME / LITE_MODE / "pact_train_cpu"
+    pact_weights = repo / "log" / MODEL_NAME / LITE_MODE / "pact_train_cpu" / "latest.pdparams"
     fp32_dir = repo / "output" / "bench_fp32"
     session.run("python", "train.py", "--device=cpu", "--epochs=1", "--data-path=./lite_data",
                 f"--output-dir={fp32_dir}", silent=True)
-    session.run("python", "tools/export_model.py", f"--model={MODEL_NAME}", f"--pretrained={fp32_dir}/latest.pdparams",
-                f"--save-inference-dir={fp32_dir}", silent=True)
-    session.log("2/2 FP32 vs PACT int8 inference models of the same network (oneDNN on CPU)")
-    session.run("python", "tools/benchmark_inference.py", f"--model-dir=fp32={fp32_dir}",
-                f"--model-dir=int8={int8_dir}", *(session.posargs or ["--batch-sizes=1,8", "--repeats=30"]))
+    # The same network exported from FP32 and from the chain's PACT weights, at the chain's input size (64) and at
+    # MobileNetV3's ImageNet size (224): the network is convolutional, so either size runs the same weights.
+    for size in (64, 224):
+        models = {}
+        for kind, weights, extra in (("fp32", fp32_dir / "latest.pdparams", []),
+                                     ("int8", pact_weights, ["--pact_quant"])):
+            models[kind] = repo / "output" / f"bench_{kind}_{size}"
+            session.run("python", "tools/export_model.py", f"--model={MODEL_NAME}", *extra, f"--img-size={size}",
+                        f"--pretrained={weights}", f"--save-inference-dir={models[kind]}", silent=True)
+        session.log(f"2/2 FP32 vs PACT int8 inference, {size}x{size} input (oneDNN on CPU)")
+        session.run("python", "tools/benchmark_inference.py", *(f"--model-dir={k}={d}" for k, d in models.items()),
+                    *(session.posargs or ["--batch-sizes=1,8", "--repeats=30"]))
 
 
 @nox.session

@@ -41,8 +41,9 @@ KEYS = {
 }
 # Values the harness passes after "<key>=" (it shell-quotes them, so only '|' and line breaks are special).
 VALUES = {
-    "device_cpu_value": 5, "device_gpu_value": 5, "pretrained_value": 9, "trained_weights_name": 10,
-    "data_path": 11, "use_gpu_gpu_value": 28, "use_gpu_cpu_value": 28, "img_path": 31, "benchmark_value": 32,
+    "device_cpu_value": 5, "device_gpu_value": 5, "pretrained_value": 9, "whole_pretrained_value": 9,
+    "trained_weights_name": 10, "data_path": 11, "whole_data_path": 11, "use_gpu_gpu_value": 28,
+    "use_gpu_cpu_value": 28, "img_path": 31, "benchmark_value": 32,
 }
 # Commands (script and fixed arguments, no python): prompt -> (config line, may it be null?).
 COMMANDS = {
@@ -53,6 +54,8 @@ COMMANDS = {
     "inference_command": (27, False, "deploy/inference_python/infer.py or "
                                      "deploy/python/predict_cls.py -c deploy/configs/inference_cls.yaml"),
     "accuracy_command": (34, True, "tools/check_accuracy.py --img-path=./lite_data/val"),
+    "whole_accuracy_command": (34, True, "tools/check_accuracy.py --img-path=./whole_data/val"),
+    "fp32_pretrain_command": (39, True, "train.py --epochs=30 or tools/train.py -c configs/my_model.yaml"),
 }
 
 
@@ -126,12 +129,15 @@ def errors(answers, checker):
         value = answers[value_name]
         if not value.strip():
             found.append(f"{label(value_name)}: the answer is empty: enter a value for config line {line}"
-                         + (" (or null to leave the argument out)" if value_name == "pretrained_value" else ""))
+                         + (" (or null to leave the argument out)" if value_name.endswith("pretrained_value") else ""))
         elif "|" in value or "\n" in value or "\r" in value:
             found.append(f"{label(value_name)}: {value!r} contains '|' or a line break: '|' separates alternative "
                          f"values on config line {line}; enter a single value")
         elif value != value.strip():
             found.append(f"{label(value_name)}: {value!r} has leading or trailing spaces: enter the value without them")
+        elif line in checker.PER_MODE_LINES and checker.PER_MODE_VALUE.match(value):
+            found.append(f"{label(value_name)}: {value!r} starts like a per-mode item (<mode>=<value>); the template "
+                         f"writes the per-mode items of config line {line} itself: enter a plain value such as a path")
     for value_name, want_gpu in (("use_gpu_gpu_value", True), ("use_gpu_cpu_value", False)):
         value = answers[value_name].strip().lower()
         if value and (value in ("true", "gpu")) != want_gpu:

@@ -162,3 +162,56 @@ def test_gpu_inference_on_a_cpu_machine_fails_clearly(chain, flags, message):
     result = run([sys.executable, "deploy/inference_python/infer.py", f"--model-dir={model_dir}", *flags], repo)
     assert result.returncode == 2, result.stdout + result.stderr[-2000:]
     assert message in result.stderr and "Traceback" not in result.stderr
+
+
+# ---------------------------------------------------------------- whole_train_whole_infer
+
+WHOLE = "whole_train_whole_infer"
+FP32_WEIGHTS = f"./pretrain_models/{MODEL}_fp32.pdparams"
+
+
+def shrink_whole_mode(repo):
+    """The reference config's whole_train_whole_infer, made cheap: one CPU entry, 1 FP32 and 1 PACT epoch, and a
+    small "whole" tarball prepare.sh finds in place (it builds test_images/whole_data.tar only when it is missing).
+    The top-1 and agreement bars stay on with values any run meets: 1 epoch says nothing about accuracy."""
+    built = run([sys.executable, "test_tipc/make_lite_data.py", "--num-classes=10", "--train-per-class=8",
+                 "--val-per-class=4", "--root-name=whole_data", "--output=test_images/whole_data.tar"], repo)
+    assert built.returncode == 0, built.stderr
+    path = repo / CONFIG
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[3], lines[4] = "gpu_list:-1", "--device:cpu"
+    lines[5] = lines[5].replace(f"{WHOLE}=2", f"{WHOLE}=1")
+    lines[33] = lines[33].replace("--max-top1-drop=1.0 --min-agreement=0.99", "--max-top1-drop=100 --min-agreement=0")
+    lines[38] = lines[38].replace("--epochs=10", "--epochs=1")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_whole_train_whole_infer_trains_fp32_then_fine_tunes_it_with_pact(baked_reference, tmp_path):
+    repo = tmp_path / "whole run" / MODEL
+    shutil.copytree(baked_reference, repo)
+    shrink_whole_mode(repo)
+    prepared = prepare(repo, mode=WHOLE)
+    assert prepared.returncode == 0, prepared.stdout[-3000:] + prepared.stderr[-3000:]
+    assert "training the FP32 weights (config line 39)" in prepared.stdout
+    assert (repo / FP32_WEIGHTS).is_file() and (repo / "whole_data" / "val" / "9").is_dir()
+    train_log = (repo / f"pretrain_models/{MODEL}_fp32_train/train.log").read_text()
+    assert f"[train] FP32 {MODEL}, 10 classes, 80 train / 40 val images" in train_log
+    # prepared weights are kept: a second prepare does not train again
+    again = prepare(repo, mode=WHOLE)
+    assert again.returncode == 0 and "FP32 weights found" in again.stdout, again.stdout + again.stderr
+
+    result = harness(repo, mode=WHOLE)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert tipc_checks.check_chain(repo, MODEL, WHOLE, tags=["cpu"]) == []
+    rows = tipc_checks.read_results(repo / "log" / MODEL / WHOLE)
+    train_cmd = next(cmd for ok, cmd in rows if tipc_checks.step_of(cmd) == "train")
+    for arg in (f"--pretrained={FP32_WEIGHTS}", "--data-path=./whole_data", "--epochs=1", "--batch-size=32"):
+        assert arg in train_cmd.split(), train_cmd
+    pact_log = (repo / "log" / MODEL / WHOLE / "pact_train_cpu_train.log").read_text()
+    assert f"[train] PACT QAT {MODEL}, 10 classes" in pact_log and f"from {FP32_WEIGHTS}" in pact_log
+    accuracy_log = (repo / "log" / MODEL / WHOLE / "pact_train_cpu_accuracy.log").read_text()
+    table = tipc_checks.top1_table(accuracy_log)
+    assert table[0] == "top-1 on the 40 labelled images of ./whole_data/val:", table
+    assert [row.split()[0:2] for row in table[1:4]] == [["FP32", "dygraph"], ["PACT", "dygraph"],
+                                                       ["int8", "inference"]], table
+    assert re.match(r"int8 inference vs FP32: [-+]\d+\.\d\d points$", table[4]), table

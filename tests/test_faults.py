@@ -309,7 +309,7 @@ def test_step_exiting_with_3_is_a_failure_not_a_skip(fake_repo):
 
 def test_reference_export_lines_refuse_fp32_weights(baked_reference):
     lines = (baked_reference / real.CONFIG).read_text(encoding="utf-8").splitlines()
-    assert len(lines) == 38  # the guide's 32 lines, then the optional extension lines 33-38
+    assert len(lines) == 39  # the guide's 32 lines, then the optional extension lines 33-39
     for number, key in ((22, "norm_export"), (25, "infer_export")):
         assert lines[number - 1].startswith(f"{key}:tools/export_model.py ") and "--pact_quant" in lines[number - 1]
 
@@ -323,7 +323,7 @@ def lite_config(repo, config=real.CONFIG, **lines):
     path = repo / config
     if path != repo / real.CONFIG:
         shutil.copyfile(repo / real.CONFIG, path)
-    # The guide's 32 lines only: no accuracy step or inference loops (extension lines 33-38), as these tests expect.
+    # The guide's 32 lines only: no accuracy step or inference loops (extension lines 33-39), as these tests expect.
     text = path.read_text(encoding="utf-8").splitlines()[:32]
     text[3], text[4], text[5] = "gpu_list:-1", "--device:cpu", "--epochs:lite_train_lite_infer=1"
     for number in (14, 17, 22):

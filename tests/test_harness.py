@@ -228,6 +228,13 @@ def test_func_parser_params_picks_the_mode(baked_reference):
     assert func(baked_reference, "func_parser_params", line, "whole_infer") == (0, "")
     assert func(baked_reference, "func_parser_params", "--epochs:7", "whole_infer") == (0, "7\n")
     assert func(baked_reference, "func_parser_params", "--pretrained:null", MODE) == (0, "null\n")
+    # lines 9 and 11 may be per mode too; a plain value keeps its '=' and '|'
+    weights = "--pretrained:lite_train_lite_infer=null|whole_train_whole_infer=./pre/fp32.pdparams"
+    assert func(baked_reference, "func_parser_params", weights, "whole_train_whole_infer") == (
+        0, "./pre/fp32.pdparams\n")
+    assert func(baked_reference, "func_parser_params", weights, MODE) == (0, "null\n")
+    assert func(baked_reference, "func_parser_params", "--data-path:./runs/lr=0.1", MODE) == (0, "./runs/lr=0.1\n")
+    assert func(baked_reference, "func_parser_params", "--device:cpu|gpu", MODE) == (0, "cpu|gpu\n")
 
 
 def test_func_set_params_drops_null_and_empty(baked_reference):
@@ -372,7 +379,7 @@ def test_prepare_validates_too(fake_repo, case):
 
 def test_reference_config_is_valid_for_every_mode(baked_reference):
     config = "test_tipc/configs/mobilenet_v3_small/train_pact_infer_python.txt"
-    assert len((baked_reference / config).read_text(encoding="utf-8").splitlines()) == 38  # 32 + extensions
+    assert len((baked_reference / config).read_text(encoding="utf-8").splitlines()) == 39  # 32 + extensions
     for mode in ("lite_train_lite_infer", "lite_train_whole_infer", "whole_train_whole_infer", "whole_infer"):
         proc = subprocess.run([sys.executable, "test_tipc/check_config.py", config, mode], cwd=baked_reference,
                               capture_output=True, text=True)
@@ -730,7 +737,7 @@ def test_prepare_whole_train_needs_the_line_11_data(fake_repo):
     assert "fake.txt:11:" in proc.stderr and "./full data" in proc.stderr
 
 
-# ---------------------------------------------------------------- optional extension lines 33-38
+# ---------------------------------------------------------------- optional extension lines 33-39
 
 EXT_HEADER = "===========================infer_benchmark_params==========================="
 FAKE_ACCURACY = recording_prologue("accuracy.py") + '''
@@ -745,7 +752,7 @@ print("[accuracy] same class as the PACT dygraph model: 1/1")
 
 
 def ext_lines(accuracy="accuracy_check:fake/accuracy.py --img-path=./imgs", loops=(), **changes):
-    """The fake config, then the extension header, line 34 and the loop lines 35-38 (as given)."""
+    """The fake config, then the extension header, line 34 and the lines from 35 on (as given)."""
     lines = config_lines(**changes) + [EXT_HEADER]
     if accuracy is not None:
         lines.append(accuracy)
@@ -758,15 +765,15 @@ def ext_repo(fake_repo):
     return fake_repo
 
 
-def test_func_parser_mode_command(baked_reference):
+def test_func_parser_params_on_command_lines(baked_reference):
     line = "accuracy_check:a.py --model=x --img-path=./v"
-    assert func(baked_reference, "func_parser_mode_command", line, MODE) == (0, "a.py --model=x --img-path=./v\n")
+    assert func(baked_reference, "func_parser_params", line, MODE) == (0, "a.py --model=x --img-path=./v\n")
     per_mode = "accuracy_check:lite_train_lite_infer=a.py --x=1|whole_infer=a.py --compare-results=gt.json"
-    assert func(baked_reference, "func_parser_mode_command", per_mode, MODE) == (0, "a.py --x=1\n")
-    assert func(baked_reference, "func_parser_mode_command", per_mode, "whole_infer") == (
+    assert func(baked_reference, "func_parser_params", per_mode, MODE) == (0, "a.py --x=1\n")
+    assert func(baked_reference, "func_parser_params", per_mode, "whole_infer") == (
         0, "a.py --compare-results=gt.json\n")
-    assert func(baked_reference, "func_parser_mode_command", per_mode, "whole_train_whole_infer") == (0, "")
-    assert func(baked_reference, "func_parser_mode_command", "accuracy_check:null", MODE) == (0, "null\n")
+    assert func(baked_reference, "func_parser_params", per_mode, "whole_train_whole_infer") == (0, "")
+    assert func(baked_reference, "func_parser_params", "accuracy_check:null", MODE) == (0, "null\n")
 
 
 def test_func_infer_combo_tag_and_header(baked_reference):
@@ -913,7 +920,10 @@ EXT_VALIDATION = {
                                 r"fake\.txt:34: .*'fake/nope\.py' to exist"),
     "accuracy unknown mode": (ext_lines(accuracy="accuracy_check:whole_infer=fake/accuracy.py|lite_infer=x.py"),
                               r"fake\.txt:34: .*mode from .*found 'lite_infer=x\.py'"),
-    "line after 38": (ext_lines(loops=LOOPS + ["--extra:1"]), r"fake\.txt:39: line 39: the harness reads .*33-38"),
+    "line 39 wrong key": (ext_lines(loops=LOOPS + ["--extra:1"]),
+                          r"fake\.txt:39: line 39 should be the FP32 training .*`fp32_pretrain:\.\.\.`"),
+    "line after 39": (ext_lines(loops=LOOPS + ["fp32_pretrain:null", "--extra:1"]),
+                      r"fake\.txt:40: line 40: the TIPC scripts read .*33-39"),
 }
 
 
@@ -935,3 +945,63 @@ def test_null_loop_lines_and_trailing_blank_lines_are_valid(ext_repo):
     infer = [c for c in dry_run_lines(proc.stdout) if "fake/infer.py" in c]
     assert len(infer) == 2 and all("--use-gpu=False --precision=auto --model-dir=" in c for c in infer)
     assert "pact_train_cpu/infer_gpu_precision_auto_batchsize_1" in proc.stdout  # the skipped GPU value
+
+
+# ---------------------------------------------------------------- whole_train_whole_infer: line 9/11 per mode, line 39
+
+WHOLE = "whole_train_whole_infer"
+# whole_train_whole_infer with FP32 weights to start from (a path with a space) and its own data set
+WHOLE_LINES = dict(l9="--pretrained:lite_train_lite_infer=null|whole_train_whole_infer=./pretrain/fp32 w.pdparams",
+                   l11="--data-path:lite_train_lite_infer=./fake data|whole_train_whole_infer=./full data")
+
+
+def whole_config(fake_repo, fp32_line):
+    (fake_repo / "full data" / "train").mkdir(parents=True)
+    lines = config_lines(**WHOLE_LINES) + [EXT_HEADER, "accuracy_check:null", "null:null", "null:null",
+                                           "null:null", "null:null"]
+    write_config(fake_repo, lines + ([fp32_line] if fp32_line else []))
+
+
+def test_prepare_whole_train_trains_missing_fp32_weights_with_line_39(fake_repo):
+    whole_config(fake_repo, "fp32_pretrain:fake/train.py --epochs=7")
+    proc = run(fake_repo, PREPARE, CONFIG, WHOLE)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert calls(fake_repo) == [{"script": "train.py", "argv": [
+        "--epochs=7", "--device=cpu", "--output-dir=./pretrain/fp32 w_train", "--data-path=./full data"],
+        "cuda": "", "rank": "0", "pid": calls(fake_repo)[0]["pid"]}]
+    assert (fake_repo / "pretrain" / "fp32 w.pdparams").read_text() == "weights"
+    assert "epoch 1 loss 1.0" in (fake_repo / "pretrain" / "fp32 w_train" / "train.log").read_text()
+    assert "FP32 weights ready: ./pretrain/fp32 w.pdparams" in proc.stdout
+    # existing weights are kept, and the chain starts from them on the whole data set
+    proc = run(fake_repo, PREPARE, CONFIG, WHOLE)
+    assert proc.returncode == 0 and "FP32 weights found" in proc.stdout and len(calls(fake_repo)) == 1
+    proc = harness(fake_repo, mode=WHOLE)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    train = [c["argv"] for c in calls(fake_repo) if c["script"] == "train.py"][1]
+    assert train[-5:] == ["--output-dir=./log/fake_model/whole_train_whole_infer/pact_train_cpu", "--epochs=3",
+                          "--pretrained=./pretrain/fp32 w.pdparams", "--batch-size=8", "--data-path=./full data"]
+
+
+@pytest.mark.parametrize("fp32_line", [None, "fp32_pretrain:null", "fp32_pretrain:lite_train_lite_infer=fake/train.py"])
+def test_prepare_whole_train_without_fp32_command_names_the_missing_weights(fake_repo, fp32_line):
+    whole_config(fake_repo, fp32_line)
+    proc = run(fake_repo, PREPARE, CONFIG, WHOLE)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert re.search(r"fake\.txt:9: the FP32 weights './pretrain/fp32 w\.pdparams' .* do not exist, and line 39 "
+                     r"\(fp32_pretrain\) gives no command", proc.stderr)
+    assert calls(fake_repo) == []
+
+
+def test_prepare_whole_train_fails_when_the_fp32_training_fails(fake_repo):
+    whole_config(fake_repo, "fp32_pretrain:fake/fail.py")
+    proc = run(fake_repo, PREPARE, CONFIG, WHOLE)
+    assert proc.returncode == 1
+    assert "the FP32 training (line 39) failed, see ./pretrain/fp32 w_train/train.log" in proc.stderr
+    assert "boom" in (fake_repo / "pretrain" / "fp32 w_train" / "train.log").read_text()
+    assert not (fake_repo / "pretrain" / "fp32 w.pdparams").exists()
+
+
+def test_harness_hints_at_prepare_for_missing_fp32_weights(fake_repo):
+    whole_config(fake_repo, None)
+    proc = harness(fake_repo, mode=WHOLE)
+    assert "HINT weights './pretrain/fp32 w.pdparams' (config line 9) not found: run bash" in proc.stdout

@@ -417,9 +417,13 @@ def test_config_style_answers_fill_every_line(tmp_path):
     assert len(lines) == 32
     assert lines[1:11] == [
         "model_name:toy_clas_cfg", "python:python", "gpu_list:-1|-1,-1|0|0,1", "-o Global.device:cpu|cpu|gpu|gpu",
-        "-o Global.epochs:lite_train_lite_infer=5|whole_train_whole_infer=90", "-o Global.output_dir:./output/",
-        "-o DataLoader.batch_size:lite_train_lite_infer=4|whole_train_whole_infer=128",
-        "-o Global.pretrained_model:null", "train_model_name:best_model.pdparams", "-o DataLoader.root:./lite_data"]
+        "-o Global.epochs:lite_train_lite_infer=5|whole_train_whole_infer=2", "-o Global.output_dir:./output/",
+        "-o DataLoader.batch_size:lite_train_lite_infer=4|whole_train_whole_infer=32",
+        "-o Global.pretrained_model:lite_train_lite_infer=null|lite_train_whole_infer=null|"
+        "whole_train_whole_infer=./pretrain_models/toy_clas_cfg_fp32.pdparams",
+        "train_model_name:best_model.pdparams",
+        "-o DataLoader.root:lite_train_lite_infer=./lite_data|lite_train_whole_infer=./lite_data|"
+        "whole_train_whole_infer=./whole_data"]
     assert lines[13] == "pact_train:tools/train.py -c configs/toy_cls.yaml -o Quant.name=pact"
     assert lines[16] == "eval:tools/eval.py -c configs/toy_cls.yaml -o Quant.name=pact"
     assert lines[19:22] == ["-o Global.save_inference_dir:./output/toy_clas_cfg_infer/", "-o Global.pretrained_model:",
@@ -555,13 +559,13 @@ def test_checker_names_a_line_deleted_in_the_middle(repo):
     first = [line for line in proc.stderr.splitlines() if line.startswith("shifted.txt:7: ")]
     assert first == [
         "shifted.txt:7: line 7 should be the training output directory argument, found "
-        "'--batch-size:lite_train_lite_infer=4|whole_train_whole_infer=128', which is what belongs on line 8 "
+        "'--batch-size:lite_train_lite_infer=4|whole_train_whole_infer=32', which is what belongs on line 8 "
         "(training batch size argument (per mode)): 1 line is missing between line 4 and line 7 (the guide has "
         "3 lines there: 5 device argument and its value per gpu_list entry; 6 epochs argument (per mode); "
         "7 training output directory argument, this file 2); every line from 7 on is 1 line too high. "
         "`python3 test_tipc/check_config.py --explain shifted.txt` shows the guide's lines next to this file"]
     assert ("shifted.txt:10: line 10 should be the file name of the weights training saves "
-            "(`train_model_name:...`), found '--data-path:./lite_data'") in proc.stderr
+            "(`train_model_name:...`), found '--data-path:lite_train_lite_infer=./lite_data|") in proc.stderr
 
 
 def test_checker_names_an_extra_line(repo):
@@ -573,8 +577,8 @@ def test_checker_names_an_extra_line(repo):
     assert proc.returncode == 2
     assert re.search(r"^extra\.txt:13: line 13 should be the list of trainers, found '--lr:0\.1', which the guide "
                      r"does not have here: there is 1 extra line between line 10 and line 14 \(the guide has 2 lines "
-                     r"there: 11 data set path argument; 12 separator, this file 3\); every line from 14 on is 1 line "
-                     r"too low", proc.stderr, re.M), proc.stderr
+                     r"there: 11 data set path argument \(per mode\); 12 separator, this file 3\); every line from 14 "
+                     r"on is 1 line too low", proc.stderr, re.M), proc.stderr
 
 
 def test_checker_rejects_keys_and_commands_the_shell_would_run(repo):
@@ -597,7 +601,7 @@ def test_checker_explain_prints_the_guide_table_with_this_config(repo):
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert "line  6: epochs argument (per mode) [guide: 迭代的epoch数目]" in out
-    assert "this config: --epochs:lite_train_lite_infer=5|whole_train_whole_infer=90" in out
+    assert "this config: --epochs:lite_train_lite_infer=5|whole_train_whole_infer=2" in out
     assert "line 31: image path argument [guide: 图片路径或者图片文件夹路径]" in out
     assert "0 problems." in out and "TIPC_DRY_RUN=1 bash test_tipc/test_train_inference_python.sh" in out
     assert "!!" not in out

@@ -32,6 +32,15 @@ def read_results(log_dir):
     return rows
 
 
+def top1_table(text):
+    """The top-1 lines tools/check_accuracy.py prints with --fp32-weights (empty when there are none)."""
+    lines = [line.strip() for line in text.splitlines() if line.startswith("[accuracy]")]
+    start = next((i for i, line in enumerate(lines) if line.startswith("[accuracy] top-1 on")), None)
+    if start is None:
+        return []
+    return [line[len("[accuracy] "):] for line in lines[start:] if "%" in line or "points" in line or "top-1" in line]
+
+
 def step_of(command):
     for step, script in STEP_SCRIPTS.items():
         if script in command:

@@ -48,6 +48,27 @@ def agreement(reference, candidate):
     return differ, max_diff
 
 
+def folder_labels(img_path, paths):
+    """{image: class index} when ``img_path`` is an ImageFolder split (``<img_path>/<class>/<image>``): classes
+    are its sub-folders in sorted order, as training numbers them. None when some image is not in a class folder."""
+    if not os.path.isdir(img_path):
+        return None
+    classes = sorted(d.name for d in os.scandir(img_path) if d.is_dir())
+    index = {name: i for i, name in enumerate(classes)}
+    labels = {}
+    for path in paths:
+        parent = os.path.relpath(path, img_path).split(os.sep)[0]
+        if parent not in index or os.path.dirname(os.path.relpath(path, img_path)) != parent:
+            return None
+        labels[path] = index[parent]
+    return labels
+
+
+def top1(results, labels):
+    """Fraction of the labelled images whose predicted class is the label."""
+    return sum(results[path][0] == label for path, label in labels.items()) / len(labels)
+
+
 def save_results(results, path):
     rel = {img: {"class_id": cid, "prob": prob} for img, (cid, prob, _) in sorted(results.items())}
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)

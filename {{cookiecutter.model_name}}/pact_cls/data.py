@@ -15,26 +15,30 @@ IMAGENET_STD = [0.229, 0.224, 0.225]
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 
 
+def resize_short(img_size):
+    """Short side before the centre crop: the crop keeps 87.5% of it, as ImageNet evaluation does (224 of 256)."""
+    return int(round(img_size / 0.875))
+
+
 def eval_transform(img_size):
-    """Resize the short side to img_size/0.875, centre-crop, normalize: used by eval AND inference."""
+    """Resize the short side to resize_short(img_size), centre-crop, normalize: used by eval AND inference."""
     return T.Compose([
-        T.Resize(int(round(img_size / 0.875))),
+        T.Resize(resize_short(img_size)),
         T.CenterCrop(img_size),
         T.ToTensor(),
         T.Normalize(IMAGENET_MEAN, IMAGENET_STD),
     ])
 
 
-def train_transform(img_size):
-    return T.Compose([
-        T.RandomResizedCrop(img_size),
-        T.RandomHorizontalFlip(),
-        T.ToTensor(),
-        T.Normalize(IMAGENET_MEAN, IMAGENET_STD),
-    ])
+def train_transform(img_size, crop_scale_min=0.08, hflip=True):
+    """ImageNet-style augmentation; crop_scale_min and hflip tone it down for data such as digits."""
+    steps = [T.RandomResizedCrop(img_size, scale=(crop_scale_min, 1.0))]
+    if hflip:
+        steps.append(T.RandomHorizontalFlip())
+    return T.Compose(steps + [T.ToTensor(), T.Normalize(IMAGENET_MEAN, IMAGENET_STD)])
 
 
-def image_folder(data_path, split, img_size):
+def image_folder(data_path, split, img_size, crop_scale_min=0.08, hflip=True):
     """The ``split`` folder of an ImageFolder data set, with a message that says what is wrong."""
     root = os.path.join(data_path, split)
     if not os.path.isdir(root):
@@ -48,7 +52,10 @@ def image_folder(data_path, split, img_size):
         folder = os.path.join(root, name)
         if not any(f.lower().endswith(IMAGE_EXTENSIONS) for f in os.listdir(folder)):
             raise UserError(f"class folder {folder!r} holds no images ({', '.join(IMAGE_EXTENSIONS)})")
-    transform = train_transform(img_size) if split == "train" else eval_transform(img_size)
+    if split == "train":
+        transform = train_transform(img_size, crop_scale_min, hflip)
+    else:
+        transform = eval_transform(img_size)
     return ImageFolder(root, transform=transform, extensions=IMAGE_EXTENSIONS)
 
 
@@ -111,9 +118,16 @@ class SafeLoader:
 
 
 def loader(dataset, batch_size, shuffle, workers, distributed):
-    """A DataLoader whose sampler shards the data over the processes of a distributed launch."""
+    """A DataLoader whose sampler shards the data over the processes of a distributed launch.
+
+    Training (``shuffle``) drops the last, smaller batch when there is at least one full batch: a batch of 2 images
+    gives a meaningless loss line and, with BatchNorm, shifts the running statistics towards 2 samples' statistics.
+    """
+    per_process = -(-len(dataset) // (paddle.distributed.get_world_size() if distributed else 1))
+    drop_last = shuffle and per_process >= batch_size
     if distributed:
-        sampler = paddle.io.DistributedBatchSampler(dataset, batch_size=batch_size, shuffle=shuffle, drop_last=False)
+        sampler = paddle.io.DistributedBatchSampler(dataset, batch_size=batch_size, shuffle=shuffle,
+                                                    drop_last=drop_last)
     else:
-        sampler = paddle.io.BatchSampler(dataset, batch_size=batch_size, shuffle=shuffle, drop_last=False)
+        sampler = paddle.io.BatchSampler(dataset, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last)
     return SafeLoader(paddle.io.DataLoader(dataset, batch_sampler=sampler, num_workers=workers), dataset)

@@ -107,13 +107,15 @@ def train(args):
     paddle.seed(args.seed)
     np.random.seed(args.seed)
 
-    train_set = data.image_folder(args.data_path, "train", args.img_size)
+    train_set = data.image_folder(args.data_path, "train", args.img_size, args.crop_scale_min, args.hflip)
     val_set = data.image_folder(args.data_path, "val", args.img_size)
     if train_set.classes != val_set.classes:
         raise UserError(f"train and val class folders differ under {args.data_path!r}: "
                         f"{train_set.classes} vs {val_set.classes}")
     num_classes = len(train_set.classes)
     model, quanter = build_network(args, num_classes, weights=args.pretrained)
+    if args.bn_momentum is not None:
+        models.set_bn_momentum(model, args.bn_momentum)
     network = model
     if distributed:
         network = paddle.DataParallel(model)
@@ -122,8 +124,11 @@ def train(args):
     val_loader = data.loader(val_set, args.batch_size, False, args.workers, distributed=False)
     iters = len(train_loader)
     schedule = paddle.optimizer.lr.CosineAnnealingDecay(args.lr, T_max=max(args.epochs * iters, 1))
-    optimizer = paddle.optimizer.Momentum(schedule, momentum=args.momentum, parameters=network.parameters(),
-                                          weight_decay=args.weight_decay)
+    if args.optimizer == "adamw":
+        optimizer = paddle.optimizer.AdamW(schedule, parameters=network.parameters(), weight_decay=args.weight_decay)
+    else:
+        optimizer = paddle.optimizer.Momentum(schedule, momentum=args.momentum, parameters=network.parameters(),
+                                              weight_decay=args.weight_decay)
 
     is_writer = rank == 0
     if is_writer:
@@ -134,7 +139,8 @@ def train(args):
             json.dump(resolved, f, indent=2)
     log(f"[train] {'PACT QAT' if quanter else 'FP32'} {args.model}, {num_classes} classes, "
         f"{len(train_set)} train / {len(val_set)} val images, world size {world_size}, rank {rank}, "
-        f"device {paddle.device.get_device()}")
+        f"device {paddle.device.get_device()}, input {args.img_size}x{args.img_size}, "
+        f"{'from ' + args.pretrained if args.pretrained else 'from scratch'}")
 
     for epoch in range(1, args.epochs + 1):
         network.train()

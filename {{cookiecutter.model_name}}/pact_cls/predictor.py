@@ -1,6 +1,7 @@
 """Paddle Inference for an exported classifier, and an AutoLog-style benchmark report."""
 import os
 import platform
+import sys
 import time
 
 import numpy as np
@@ -8,7 +9,7 @@ from PIL import Image
 
 from . import UserError
 from .data import IMAGE_EXTENSIONS, eval_transform
-from .export import find_model_files, is_quantized_model
+from .export import PREPROCESS_FILE, find_model_files, is_quantized_model, read_img_size
 
 
 def list_images(img_path):
@@ -24,11 +25,45 @@ def list_images(img_path):
     raise UserError(f"--img-path {img_path!r} not found: give an image file or a folder of images")
 
 
+# oneDNN op types that run in int8 on a CPU without VNNI. There oneDNN multiplies u8 x s8 pairs into 16-bit sums
+# (vpmaddubsw), which saturate; VNNI (AVX512-VNNI, AVX-VNNI, AMX) accumulates in 32 bits. Measured on an AVX2-only
+# CPU with the PACT MobileNetV3-small of whole_train_whole_infer (355 digits, the model itself: 99.15% top-1 with
+# Paddle's reference kernels): every op in int8 94.08%; fc in int8 only 96.90%; conv2d only 98.59%; the set below
+# 98.87%, the PACT dygraph model's own top-1. So fc (the classifier head) stays FP32 there.
+INT8_OPS_WITHOUT_VNNI = ("conv2d", "depthwise_conv2d", "pool2d")
+VNNI_FLAGS = ("avx512_vnni", "avx_vnni", "amx_int8")
+
+
+def cpu_has_vnni():
+    """True/False from /proc/cpuinfo's flags (Linux); None where they cannot be read."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return any(flag in line.split() for flag in VNNI_FLAGS)
+    except OSError:
+        return None
+    return None
+
+
+def mkldnn_int8_ops(int8_ops):
+    """The op types for enable_mkldnn_int8 (an empty set: every op it supports) and how they were chosen."""
+    if int8_ops == "all":
+        return set(), "all (--int8-ops=all)"
+    if int8_ops != "auto":
+        ops = {op.strip() for op in int8_ops.split(",") if op.strip()}
+        return ops, ", ".join(sorted(ops))
+    if cpu_has_vnni():
+        return set(), "all (CPU with VNNI)"
+    return set(INT8_OPS_WITHOUT_VNNI), (", ".join(INT8_OPS_WITHOUT_VNNI)
+                                        + " (fc stays FP32: no VNNI on this CPU, int8 fc would saturate)")
+
+
 class Classifier:
     """Loads ``<model_dir>/*.json|*.pdmodel`` into a Paddle Inference predictor."""
 
     def __init__(self, model_dir, use_gpu=False, precision="auto", enable_mkldnn=True, cpu_threads=2, img_size=None,
-                 use_tensorrt=False, batch_size=1):
+                 use_tensorrt=False, batch_size=1, int8_ops="auto"):
         from paddle import inference
 
         self.model_file, self.params_file = find_model_files(model_dir)
@@ -39,6 +74,7 @@ class Classifier:
         if self.precision == "int8" and not self.quantized:
             raise UserError(f"--precision=int8 needs a quantized model; {self.model_file!r} is FP32")
         config = inference.Config(self.model_file, self.params_file)
+        self.int8_ops = None  # oneDNN int8 op types, when they are chosen here
         if use_gpu:
             import paddle
 
@@ -57,7 +93,8 @@ class Classifier:
             if enable_mkldnn:
                 config.enable_mkldnn()
                 if self.precision == "int8":
-                    config.enable_mkldnn_int8()
+                    ops, self.int8_ops = mkldnn_int8_ops(int8_ops)
+                    config.enable_mkldnn_int8(ops)
         if not self.model_file.endswith(".json"):
             # Paddle Inference 3.x fails in memory_optimize_pass on PIR (.json) models.
             config.enable_memory_optim()
@@ -74,8 +111,12 @@ class Classifier:
         self.predictor = inference.create_predictor(config)
         self.input = self.predictor.get_input_handle(self.predictor.get_input_names()[0])
         self.output = self.predictor.get_output_handle(self.predictor.get_output_names()[0])
-        shape = list(self.input.shape())
-        self.img_size = img_size or (shape[-1] if shape and shape[-1] > 0 else 224)
+        self.img_size = img_size or read_img_size(model_dir)
+        if self.img_size is None:
+            self.img_size = 224
+            print(f"WARNING: {model_dir} has no {PREPROCESS_FILE} (tools/export_model.py writes it): feeding "
+                  f"{self.img_size}x{self.img_size} images; pass --img-size if the model was exported for another size",
+                  file=sys.stderr, flush=True)
         self.transform = eval_transform(self.img_size)
 
     def preprocess(self, paths):
@@ -164,7 +205,8 @@ def benchmark_report(classifier, model_name, batch_size, data_num, timer):
                          ("log_api_version", "1.0")]),
         ("Conf info", list(classifier.conf.items())),
         ("Model info", [("model_name", model_name), ("precision", classifier.precision),
-                        ("model_file", classifier.model_file)]),
+                        ("model_file", classifier.model_file)]
+         + ([("mkldnn_int8_ops", classifier.int8_ops)] if classifier.int8_ops else [])),
         ("Data info", [("batch_size", batch_size),
                        ("input_shape", f"3x{classifier.img_size}x{classifier.img_size}"), ("data_num", data_num)]),
         ("Perf info", [("cpu_rss(MB)", f"{rss_mb:.4f}"), ("gpu_rss(MB)", gpu_mem), ("gpu_util", "None%"),

@@ -47,13 +47,15 @@ CONFIG_LINES = {
             "<your output directory argument>:./output/ (the harness sets the value to log/.../<trainer>_<entry>)"),
     8: Line(None, "training batch size argument (per mode)", "训练的batch size",
             "<your batch size argument>:lite_train_lite_infer=<N>|whole_train_whole_infer=<N>"),
-    9: Line(None, "pretrained weights argument", "预训练模型",
-            "<the argument that loads weights>:<FP32 weights to start from, or null>; evaluation passes the "
-            "trained weights with the same argument"),
+    9: Line(None, "pretrained weights argument (per mode)", "预训练模型",
+            "<the argument that loads weights>:<FP32 weights to start from, or null; or per mode, e.g. "
+            "lite_train_lite_infer=null|whole_train_whole_infer=./pretrain_models/fp32.pdparams>; evaluation "
+            "passes the trained weights with the same argument"),
     10: Line("train_model_name", "file name of the weights training saves", "训练结果的模型名字",
              "train_model_name:<the file training writes in its output directory>, e.g. latest.pdparams"),
-    11: Line(None, "data set path argument", "数据集路径",
-             "<your data path argument>:<data set path>, e.g. --data-path:./lite_data"),
+    11: Line(None, "data set path argument (per mode)", "数据集路径",
+             "<your data path argument>:<data set path>, e.g. --data-path:./lite_data, or per mode, e.g. "
+             "lite_train_lite_infer=./lite_data|whole_train_whole_infer=./whole_data"),
     12: Line(None, "separator", "段落分隔符", "##"),
     13: Line("trainer", "list of trainers", "训练方法", "trainer:pact_train"),
     14: Line(None, "training script of the trainer (trainer name as key)", "pact_train的训练脚本",
@@ -92,12 +94,12 @@ REQUIRED_LINES = len(CONFIG_LINES)
 # Optional extensions after line 32 (upstream scripts ignore them): a header, then lines read by position like
 # the first 32. The block may end after any of its lines; an absent line, a null key or a null value turns its
 # step or loop off. Lines 35-38 loop the inference step over their '|' values (with the line-29 batch sizes),
-# one log per combination.
+# one log per combination. Line 39 is read by prepare.sh only.
 EXTENSION_HEADER = f"{'=' * 27}infer_benchmark_params{'=' * 27}"
 EXTENSION_HEADER_RE = re.compile(r"^=+infer_benchmark_params=+$")
 EXTENSION_LINES = {
     33: Line(None, "infer_benchmark_params header (optional extensions)", "扩展：注释",
-             f"the header line {EXTENSION_HEADER}, needed before any of lines 34-38"),
+             f"the header line {EXTENSION_HEADER}, needed before any of lines 34-39"),
     34: Line("accuracy_check", "accuracy check script, run after every export", "扩展：精度检查脚本",
              "accuracy_check:<script and fixed arguments> run as <script> <line 21 key>=<exported weights> "
              "<line 30 key>=<export folder>, e.g. accuracy_check:tools/check_accuracy.py --img-path=./lite_data/val; "
@@ -112,9 +114,18 @@ EXTENSION_LINES = {
              "<your precision argument>:<values>, e.g. --precision:auto or --precision:fp32|int8"),
     38: Line(None, "TensorRT loop of GPU inference", "扩展：GPU 是否开启 TensorRT",
              "<your TensorRT argument>:<values>, e.g. --use-tensorrt:False|True (GPU inference only)"),
+    39: Line("fp32_pretrain", "FP32 training that prepare.sh runs when line 9's weights are missing",
+             "扩展：FP32 预训练脚本",
+             "fp32_pretrain:<training script and fixed arguments, without PACT> run by prepare.sh as <script> "
+             "<line 5 key>=<device> <line 7 key>=<line 9 weights without .pdparams>_train <line 11 key>=<data set>, "
+             "whose <line 10> file becomes the line-9 weights; or mode=<script> items separated by '|'; "
+             "or fp32_pretrain:null"),
 }
 LAST_EXTENSION_LINE = max(EXTENSION_LINES)
 HEADER_LINES = (1, 12, 15, 16, 18, 19, 23, 26)
+# Lines that may hold "mode=value" items, one per mode.
+PER_MODE_LINES = (6, 8, 9, 11)
+PER_MODE_VALUE = re.compile(r"^[A-Za-z_]+=")
 # Lines whose key is the contributor's own argument name; the harness writes "<key>=<value>" unquoted.
 ARGUMENT_LINES = (5, 6, 7, 8, 9, 11, 20, 21, 28, 29, 30, 31, 32)
 COMMAND_LINES = (14, 17, 22, 25, 27)
@@ -212,7 +223,7 @@ def fits(number, kind):
     expected = expected_kind(number)
     if expected == "header-or-separator":
         return kind in ("header", "separator", "text")
-    if number in (6, 8):
+    if number in PER_MODE_LINES:
         return kind in ("per-mode", "argument")
     return kind == expected
 
@@ -396,9 +407,10 @@ class Checker:
                           f"gpu_list entry ({len(entries)}), found {count} in '{devices}'")
 
     def check_modes(self):
-        for number in (6, 8):
+        for number in PER_MODE_LINES:
             _, value = self.key_value(number)
-            if value is None or "=" not in value:
+            # Epochs and batch sizes never hold '='; a path or weights file may ("./runs/lr=0.1/w.pdparams").
+            if value is None or "=" not in value or (number in (9, 11) and not PER_MODE_VALUE.match(value)):
                 continue
             for item in value.split("|"):
                 mode = item.split("=", 1)[0]
@@ -484,7 +496,7 @@ class Checker:
 
 
     def check_extensions(self):
-        """Lines 33-38: the header first, then key:value lines at their positions; nothing after line 38."""
+        """Lines 33-39: the header first, then key:value lines at their positions; nothing after them."""
         if len(self.lines) <= REQUIRED_LINES:
             return
         header = self.line(33)
@@ -500,8 +512,8 @@ class Checker:
                                    f"expected {line.goes_here}")
                 continue
             key, value = text.split(":", 1)
-            if number == 34:
-                self.check_accuracy_line(key, value)
+            if number in (34, 39):
+                self.check_command_line(number, key, value)
                 continue
             if key == "null":
                 continue
@@ -512,33 +524,36 @@ class Checker:
                 self.error(number, f"{self.meaning(number)}: expected one or more values separated by '|' "
                                    f"(or null), found '{text}'; expected {line.goes_here}")
         for number in range(LAST_EXTENSION_LINE + 1, len(self.lines) + 1):
-            self.error(number, f"line {number}: the harness reads the optional lines 33-{LAST_EXTENSION_LINE} only, "
-                               f"found '{self.line(number)}'; remove it (`python3 {sys.argv[0]} --explain "
-                               f"{self.path}` lists lines 33-{LAST_EXTENSION_LINE})")
+            self.error(number, f"line {number}: the TIPC scripts read the optional lines "
+                               f"33-{LAST_EXTENSION_LINE} only, found '{self.line(number)}'; remove it "
+                               f"(`python3 {sys.argv[0]} --explain {self.path}` lists lines 33-{LAST_EXTENSION_LINE})")
 
-    def check_accuracy_line(self, key, value):
-        if key != "accuracy_check":
-            self.error(34, f"line 34 should be the {EXTENSION_LINES[34].meaning} (`accuracy_check:...`), "
-                           f"found '{self.line(34)}'{self.belongs_elsewhere(34)}")
+    def check_command_line(self, number, key, value):
+        """Line 34 or 39: a fixed key and a command (or null), or mode=<command> items."""
+        if key != EXTENSION_LINES[number].key:
+            self.error(number, f"line {number} should be the {EXTENSION_LINES[number].meaning} "
+                               f"(`{EXTENSION_LINES[number].key}:...`), found '{self.line(number)}'"
+                               f"{self.belongs_elsewhere(number)}")
             return
         items = [(None, value)]
         if re.match(r"^(%s)=" % "|".join(MODES), value):
             items = [tuple(item.split("=", 1)) if "=" in item else (item, None) for item in value.split("|")]
         for mode, command in items:
             if mode is not None and (mode not in MODES or command is None):
-                self.error(34, f"{self.meaning(34)}: expected mode=<script> items with a mode from "
-                               f"{', '.join(MODES)}, found '{mode}{'' if command is None else '=' + command}'")
+                self.error(number, f"{self.meaning(number)}: expected mode=<script> items with a mode from "
+                                   f"{', '.join(MODES)}, found '{mode}{'' if command is None else '=' + command}'")
                 continue
             if not command.strip():
-                self.error(34, f"{self.meaning(34)}: expected a script path (or null), found '{self.line(34)}'")
+                self.error(number, f"{self.meaning(number)}: expected a script path (or null), "
+                                   f"found '{self.line(number)}'")
                 continue
             if command.split()[0] == "null":
                 continue
             problem = command_problem(command)
             if problem:
-                self.error(34, f"{self.meaning(34)}: '{command}' {problem}")
+                self.error(number, f"{self.meaning(number)}: '{command}' {problem}")
             elif mode in (None, self.mode) or self.mode is None:
-                self.check_script_file(34, command)
+                self.check_script_file(number, command)
 
 
 def explain(checker):

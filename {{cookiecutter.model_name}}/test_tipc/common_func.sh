@@ -22,36 +22,18 @@ func_parser_value() {
     return 0
 }
 
-# Value of a per-mode line for MODE, e.g. "--epochs:lite_train_lite_infer=5|whole_train_whole_infer=90"
-# with MODE=whole_train_whole_infer prints 90. Prints nothing when MODE is not listed. A plain value
-# (no '=') applies to every mode and is printed as is.
+# Modes of the harness; a value made of "<mode>=..." items is a per-mode value.
+TIPC_MODES_RE='^(lite_train_lite_infer|lite_train_whole_infer|whole_train_whole_infer|whole_infer)='
+
+# Value of a config line for MODE. A per-mode value, "mode=value" items separated by '|'
+# ("--epochs:lite_train_lite_infer=5|whole_train_whole_infer=90"), gives the item of MODE, or nothing when
+# MODE is not listed. Any other value applies to every mode and is printed as it is, '=' and '|' included
+# (a path, "cpu|gpu", or a command with its arguments on line 34).
 func_parser_params() {
     local line=$1 mode=$2 value item
-    value=$(func_parser_value "$line")
-    if [[ $value != *=* ]]; then
-        [[ -n $value ]] && printf '%s\n' "$value"
-        return 0
-    fi
-    local -a items
-    IFS='|' read -r -a items <<< "$value"
-    for item in "${items[@]}"; do
-        if [[ $item == *=* && ${item%%=*} == "$mode" ]]; then
-            printf '%s\n' "${item#*=}"
-            return 0
-        fi
-    done
-    return 0
-}
-
-# Value of an optional command line for MODE (extension line 34): either one command for every mode, or
-# "mode=command" items separated by '|' ("lite_train_lite_infer=a.py --x=1|whole_infer=a.py --y=2"), of which
-# the one for MODE is printed (nothing when MODE is not listed). Unlike func_parser_params, a plain command
-# may hold '=' in its arguments.
-func_parser_mode_command() {
-    local line=$1 mode=$2 value item
     local -a items
     value=$(func_parser_value "$line")
-    if [[ ! $value =~ ^(lite_train_lite_infer|lite_train_whole_infer|whole_train_whole_infer|whole_infer)= ]]; then
+    if [[ ! $value =~ $TIPC_MODES_RE ]]; then
         [[ -n $value ]] && printf '%s\n' "$value"
         return 0
     fi

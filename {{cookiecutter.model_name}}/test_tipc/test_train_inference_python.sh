@@ -12,6 +12,11 @@
 # (CUDA_VISIBLE_DEVICES=0 / 0,1; 0,1 runs under the launcher). A GPU entry on a machine without CUDA
 # is recorded as failed with a hint, never passed.
 #
+# Per-mode values: lines 6 (epochs), 8 (batch size), 9 (weights training starts from), 11 (data set) and 34
+# (accuracy check) may hold "mode=value" items separated by '|', e.g.
+# --pretrained:lite_train_lite_infer=null|whole_train_whole_infer=./pretrain_models/fp32.pdparams; the item of
+# MODE is used (a mode not listed: the argument is left out). A plain value applies to every mode.
+#
 # Environment:
 #   TIPC_DEVICES=cpu|gpu|all  run only the CPU entries (-1, -1,-1), only the GPU entries (0, 0,1),
 #                             or every entry (default). Entries left out are listed as skipped.
@@ -91,10 +96,10 @@ save_key=$(key_of 7)
 batch_key=$(key_of 8)
 batch_num=$(func_parser_params "${CONFIG_LINES[8]}" "$MODE")
 pretrain_key=$(key_of 9)
-pretrain_value=$(value_of 9)
+pretrain_value=$(func_parser_params "${CONFIG_LINES[9]}" "$MODE")
 train_model_name=$(value_of 10)
 data_key=$(key_of 11)
-data_value=$(value_of 11)
+data_value=$(func_parser_params "${CONFIG_LINES[11]}" "$MODE")
 trainer_list=$(value_of 13)
 trainer_key=$(key_of 14)
 trainer_script=$(value_of 14)
@@ -119,7 +124,7 @@ benchmark_value=$(value_of 32)
 has_extensions=""
 func_is_extension_header "${CONFIG_LINES[33]:-}" && has_extensions=1
 accuracy_script=""
-[[ -n $has_extensions ]] && accuracy_script=$(func_parser_mode_command "${CONFIG_LINES[34]:-}" "$MODE")
+[[ -n $has_extensions ]] && accuracy_script=$(func_parser_params "${CONFIG_LINES[34]:-}" "$MODE")
 
 # Key of extension loop line N into LOOP_KEY and its '|' values into LOOP_VALUES. No loop (the line is absent,
 # or its key or value is null) gives an empty key and one empty value: the step runs once without the argument.
@@ -505,6 +510,10 @@ echo "TIPC ${model_name} ${MODE}: entries ${gpu_list} (TIPC_DEVICES=${DEVICES}),
 if [[ $MODE != whole_infer && -n $data_value && $data_value != null && ! -e $data_value ]]; then
     # Training will fail; say what makes the data set before it does.
     printf "HINT data set '%s' (config line 11) not found: run bash %s %s %s first\n" "$data_value" \
+        "$TIPC_DIR/prepare.sh" "$(func_shell_quote "$CONFIG")" "$MODE"
+fi
+if [[ $MODE != whole_infer && -n $pretrain_value && $pretrain_value != null && ! -e $pretrain_value ]]; then
+    printf "HINT weights '%s' (config line 9) not found: run bash %s %s %s first\n" "$pretrain_value" \
         "$TIPC_DIR/prepare.sh" "$(func_shell_quote "$CONFIG")" "$MODE"
 fi
 

@@ -26,6 +26,7 @@ def parse_args(argv=None):
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--cpu-threads", type=int, default=2)
     parser.add_argument("--enable-mkldnn", type=str2bool, default=True)
+    parser.add_argument("--int8-ops", default="auto", help="oneDNN int8 op types of int8 models, as for infer.py")
     args = parser.parse_args(argv)
     models = []
     for item in args.model_dir:
@@ -38,19 +39,36 @@ def parse_args(argv=None):
     return args
 
 
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+
+    return platform.processor() or platform.machine()
+
+
 def main(argv=None):
     args = parse_args(argv)
     import numpy as np
 
-    from pact_cls.predictor import Classifier
+    from pact_cls.predictor import Classifier, cpu_has_vnni
 
-    classifiers = [(name, Classifier(path, enable_mkldnn=args.enable_mkldnn, cpu_threads=args.cpu_threads))
+    classifiers = [(name, Classifier(path, enable_mkldnn=args.enable_mkldnn, cpu_threads=args.cpu_threads,
+                                              int8_ops=args.int8_ops))
                    for name, path in args.models]
+    vnni = {True: "yes", False: "no", None: "unknown"}[cpu_has_vnni()]
+    print(f"CPU: {cpu_model()}, {os.cpu_count()} logical cores, int8 dot-product instructions (VNNI): {vnni}\n")
     print(f"{'model':<8} {'precision':<9} {'params KB':>10} {'size ratio':>10}  model file")
     base_size = os.path.getsize(classifiers[0][1].params_file)
     for name, clf in classifiers:
         size = os.path.getsize(clf.params_file)
-        print(f"{name:<8} {clf.precision:<9} {size / 1024:>10.0f} {size / base_size:>10.3f}  {clf.model_file}")
+        print(f"{name:<8} {clf.precision:<9} {size / 1024:>10.0f} {size / base_size:>10.3f}  {clf.model_file}"
+              + (f" (oneDNN int8 ops: {clf.int8_ops})" if clf.int8_ops else ""))
     print(f"\n{'model':<8} {'batch':>5} {'median ms':>10} {'p90 ms':>8} {'ratio':>6}   ({args.repeats} runs each, "
           f"{args.cpu_threads} threads, mkldnn {args.enable_mkldnn})")
     for batch in args.batch_sizes:

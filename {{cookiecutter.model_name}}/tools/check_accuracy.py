@@ -3,11 +3,16 @@
     # same class for every image as the dygraph (PACT) network? prints the max probability difference
     python tools/check_accuracy.py --model=mobilenet_v3_small --pretrained=./output/latest.pdparams \
         --model-dir=./output/mobilenet_v3_small_infer --img-path=./lite_data/val
+    # top-1 of the FP32 weights, the PACT weights and the int8 inference model on a labelled folder
+    # (<img-path>/<class>/*.jpg); fail when inference loses more than 1 point against FP32
+    python tools/check_accuracy.py --model-dir=... --pretrained=<pact weights> --img-path=./whole_data/val \
+        --fp32-weights=./pretrain_models/mobilenet_v3_small_fp32.pdparams --max-top1-drop=1.0
     # save the inference results as ground truth, later compare a new export with atol/rtol
     python tools/check_accuracy.py --model-dir=... --img-path=./lite_data/val --save-results=./gt.json
     python tools/check_accuracy.py --model-dir=... --img-path=./lite_data/val --compare-results=./gt.json
 
-Exit status 0 when everything agrees, 1 when a prediction differs, 2 for bad arguments or files.
+Exit status 0 when everything agrees, 1 when a prediction differs (or top-1 drops more than allowed), 2 for bad
+arguments or files.
 """
 import argparse
 import os
@@ -24,38 +29,94 @@ def parse_args(argv=None):
     parser.add_argument("--img-path", default="./lite_data/val", help="image file or folder")
     parser.add_argument("--model", default="mobilenet_v3_small", help="architecture of --pretrained")
     parser.add_argument("--pretrained", default=None, help="dygraph weights to compare with (FP32 or PACT)")
+    parser.add_argument("--fp32-weights", default=None,
+                        help="FP32 dygraph weights whose top-1 is reported next to --pretrained's and the inference "
+                             "model's (needs a labelled --img-path folder: <img-path>/<class>/*.jpg)")
+    parser.add_argument("--max-top1-drop", type=float, default=None, metavar="POINTS",
+                        help="fail when the inference model's top-1 is more than POINTS percentage points below "
+                             "the --fp32-weights top-1")
+    parser.add_argument("--min-agreement", type=float, default=1.0, metavar="FRACTION",
+                        help="fraction of the images on which the inference model must pick the --pretrained "
+                             "model's class (default 1.0: every image; int8 kernels may flip a borderline image of a "
+                             "large set)")
     parser.add_argument("--save-results", default=None, help="write the inference results (JSON)")
     parser.add_argument("--compare-results", default=None, help="compare with results saved earlier (JSON)")
     parser.add_argument("--atol", type=float, default=0.02)
     parser.add_argument("--rtol", type=float, default=0.05)
     parser.add_argument("--enable-mkldnn", type=str2bool, default=True)
+    parser.add_argument("--int8-ops", default="auto", help="oneDNN int8 op types, as for infer.py")
     args = parser.parse_args(argv)
-    if not (args.pretrained or args.save_results or args.compare_results):
-        parser.error("give --pretrained, --save-results or --compare-results")
+    if not (args.pretrained or args.save_results or args.compare_results or args.fp32_weights):
+        parser.error("give --pretrained, --fp32-weights, --save-results or --compare-results")
+    if not 0 <= args.min_agreement <= 1:
+        parser.error("--min-agreement must be a fraction in [0, 1]")
+    if args.max_top1_drop is not None and not args.fp32_weights:
+        parser.error("--max-top1-drop compares with the top-1 of --fp32-weights: give them too")
     return args
+
+
+def dygraph_model_results(weights, arch, classifier, paths):
+    """(results, "PACT dygraph" or "FP32 dygraph"): the network of ``weights`` (quantized for PACT weights)."""
+    from pact_cls import accuracy, engine, models, quant
+
+    state = models.load_checkpoint(weights)
+    net_args = argparse.Namespace(model=arch, pact_quant=quant.is_quantized_state_dict(state))
+    model, quanter = engine.build_network(net_args, models.num_classes_from_state_dict(state), weights)
+    return accuracy.dygraph_results(model, classifier, paths), "PACT dygraph" if quanter else "FP32 dygraph"
+
+
+def report_top1(args, labels, rows):
+    """Print the top-1 table; True (failed) when the inference model lost more than --max-top1-drop points."""
+    from pact_cls import accuracy
+
+    print(f"[accuracy] top-1 on the {len(labels)} labelled images of {args.img_path}:")
+    scores = [accuracy.top1(results, labels) for _, _, results in rows]
+    width = max(len(what) for what, _, _ in rows)
+    for (what, source, _), score in zip(rows, scores):
+        print(f"[accuracy]   {what:<{width}}  {100 * score:6.2f}%  ({source})")
+    drop = 100 * (scores[0] - scores[-1])
+    print(f"[accuracy] {rows[-1][0]} vs FP32: {-drop:+.2f} points")
+    if args.max_top1_drop is not None and drop > args.max_top1_drop:
+        print(f"[accuracy] FAILED: top-1 dropped {drop:.2f} points, more than --max-top1-drop={args.max_top1_drop}")
+        return True
+    return False
 
 
 def main(argv=None):
     args = parse_args(argv)
-    from pact_cls import accuracy, engine, models, quant
+    from pact_cls import UserError, accuracy
     from pact_cls.predictor import Classifier, list_images
 
-    classifier = Classifier(args.model_dir, enable_mkldnn=args.enable_mkldnn)
     paths = list_images(args.img_path)
+    labels = accuracy.folder_labels(args.img_path, paths) if args.fp32_weights else None
+    if args.fp32_weights and labels is None:
+        raise UserError(f"--fp32-weights: top-1 needs labelled images, {args.img_path!r} is not a folder of "
+                        "class folders (<img-path>/<class>/*.jpg)")
+    classifier = Classifier(args.model_dir, enable_mkldnn=args.enable_mkldnn, int8_ops=args.int8_ops)
     results = accuracy.inference_results(classifier, paths)
     failed = False
-    print(f"[accuracy] {len(paths)} images, inference model {classifier.model_file} ({classifier.precision})")
+    print(f"[accuracy] {len(paths)} images, inference model {classifier.model_file} ({classifier.precision}"
+          f"{', oneDNN int8 ops: ' + classifier.int8_ops if classifier.int8_ops else ''})")
+    top1_rows = []  # (what, weights or model, top-1 results)
+    if args.fp32_weights:
+        fp32, _ = dygraph_model_results(args.fp32_weights, args.model, classifier, paths)
+        top1_rows.append(("FP32 dygraph", args.fp32_weights, fp32))
     if args.pretrained:
-        state = models.load_checkpoint(args.pretrained)
-        net_args = argparse.Namespace(model=args.model, pact_quant=quant.is_quantized_state_dict(state))
-        model, quanter = engine.build_network(net_args, models.num_classes_from_state_dict(state), args.pretrained)
-        differ, max_diff = accuracy.agreement(accuracy.dygraph_results(model, classifier, paths), results)
-        kind = "PACT dygraph" if quanter else "FP32 dygraph"
+        reference, kind = dygraph_model_results(args.pretrained, args.model, classifier, paths)
+        differ, max_diff = accuracy.agreement(reference, results)
         print(f"[accuracy] same class as the {kind} model: {len(paths) - len(differ)}/{len(paths)}, "
               f"max probability difference: {max_diff:.6f}")
         for img in differ:
             print(f"[accuracy] class differs: {img}")
-        failed |= bool(differ)
+        agreement = (len(paths) - len(differ)) / len(paths)
+        if agreement < args.min_agreement:
+            print(f"[accuracy] FAILED: the inference model agrees with the {kind} model on {100 * agreement:.2f}% "
+                  f"of the images, less than --min-agreement={args.min_agreement}")
+            failed = True
+        top1_rows.append((kind, args.pretrained, reference))
+    top1_rows.append((f"{classifier.precision} inference", classifier.model_file, results))
+    if args.fp32_weights:
+        failed |= report_top1(args, labels, top1_rows)
     if args.save_results:
         accuracy.save_results(results, args.save_results)
         print(f"[accuracy] saved results to {args.save_results}")

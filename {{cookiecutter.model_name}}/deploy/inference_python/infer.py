@@ -27,6 +27,11 @@ def parse_args(argv=None):
     parser.add_argument("--use-tensorrt", type=str2bool, default=False, help="TensorRT on GPU (int8 for PACT)")
     parser.add_argument("--enable-mkldnn", type=str2bool, default=True, help="oneDNN on CPU (int8 kernels)")
     parser.add_argument("--cpu-threads", type=int, default=2)
+    parser.add_argument("--int8-ops", default="auto",
+                        help="oneDNN op types run in int8 (comma-separated), 'all', or 'auto': all on a CPU with "
+                             "VNNI, all but fc without it (int8 fc saturates there)")
+    parser.add_argument("--img-size", type=int, default=None,
+                        help="input size (default: the one the export recorded in <model-dir>/inference.yml)")
     parser.add_argument("--warmup", type=int, default=2, help="untimed runs before timing (with --benchmark)")
     parser.add_argument("--model-name", default="classification", help="name shown in the benchmark report")
     args = parser.parse_args(argv)
@@ -42,7 +47,8 @@ def main(argv=None):
     paths = list_images(args.img_path)
     classifier = Classifier(args.model_dir, use_gpu=args.use_gpu, precision=args.precision,
                             enable_mkldnn=args.enable_mkldnn, cpu_threads=args.cpu_threads,
-                            use_tensorrt=args.use_tensorrt, batch_size=args.batch_size)
+                            use_tensorrt=args.use_tensorrt, batch_size=args.batch_size, img_size=args.img_size,
+                            int8_ops=args.int8_ops)
     batches = [paths[i:i + args.batch_size] for i in range(0, len(paths), args.batch_size)]
     if args.benchmark:
         first = classifier.preprocess(batches[0])
