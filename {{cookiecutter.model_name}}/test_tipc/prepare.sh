@@ -118,6 +118,7 @@ prepare_full_data() {
 # The FP32 weights of line 9 for this mode, trained with the optional line 39 when they are missing.
 prepare_fp32_weights() {
     local weights command run_dir trained entry index device cmd tmp
+    local -a entries
     weights=$(func_parser_params "${CONFIG_LINES[9]}" "$MODE")
     if [[ -z $weights || $weights == null ]]; then
         echo "line 9 gives no FP32 weights for $MODE: PACT training starts from scratch"
@@ -128,7 +129,8 @@ prepare_fp32_weights() {
         return 0
     fi
     command=""
-    if func_is_extension_header "${CONFIG_LINES[33]:-}" && [[ $(func_parser_key "${CONFIG_LINES[39]:-}") == fp32_pretrain ]]; then
+    if func_is_extension_header "${CONFIG_LINES[33]:-}" &&
+        [[ $(func_parser_key "${CONFIG_LINES[39]:-}") == fp32_pretrain ]]; then
         command=$(func_parser_params "${CONFIG_LINES[39]}" "$MODE")
     fi
     if [[ -z $command || ${command%% *} == null ]]; then
