@@ -64,8 +64,8 @@ def test_top1_bar(tool, val_folder, capsys, int8_classes, bar, failed):
     out = capsys.readouterr().out
     assert "FP32 dygraph    100.00%  (fp32.pdparams)" in out
     assert "PACT dygraph     75.00%  (pact.pdparams)" in out
-    drop = 100.0 * (4 - sum(c == label for c, label in zip(int8_classes, [0, 0, 0, 1]))) / 4
-    assert f"int8 inference vs FP32: {-drop:+.2f} points" in out
+    change = 100.0 * (sum(c == label for c, label in zip(int8_classes, [0, 0, 0, 1])) - 4) / 4
+    assert f"int8 inference vs FP32: {change:+.2f} points" in out  # "+0.00", never "-0.00"
     assert ("FAILED: top-1 dropped" in out) is failed
 
 
@@ -80,3 +80,22 @@ def test_max_top1_drop_needs_fp32_weights(tool):
     with pytest.raises(SystemExit) as exc:
         tool.parse_args(["--model-dir=m", "--pretrained=p", "--max-top1-drop=1"])
     assert exc.value.code == 2
+
+
+def test_a_flip_on_a_near_tie_is_listed_but_not_counted(tool):
+    from pact_cls import accuracy
+
+    def result(probs):
+        probs = np.asarray(probs)
+        return int(probs.argmax()), float(probs.max()), probs
+
+    reference = {"undecided.jpg": result([0.2505, 0.2500, 0.2495, 0.25]),
+                 "confident.jpg": result([0.70, 0.20, 0.05, 0.05]),
+                 "same.jpg": result([0.1, 0.8, 0.05, 0.05])}
+    candidate = {"undecided.jpg": result([0.2500, 0.2506, 0.2494, 0.25]),
+                 "confident.jpg": result([0.30, 0.60, 0.05, 0.05]),
+                 "same.jpg": result([0.1, 0.8, 0.05, 0.05])}
+    differ, ties, max_diff = accuracy.agreement(reference, candidate, tie_margin=0.01)
+    assert (differ, ties) == (["confident.jpg"], ["undecided.jpg"])
+    assert max_diff == pytest.approx(0.40)
+    assert accuracy.agreement(reference, candidate, tie_margin=0.0)[:2] == (["undecided.jpg", "confident.jpg"], [])

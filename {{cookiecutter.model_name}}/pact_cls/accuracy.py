@@ -41,11 +41,20 @@ def _softmax(row):
     return shifted / shifted.sum()
 
 
-def agreement(reference, candidate):
-    """(images whose class differs, max |prob difference| over all classes)."""
-    differ = [p for p in reference if reference[p][0] != candidate[p][0]]
+def agreement(reference, candidate, tie_margin=0.0):
+    """(images whose class differs, near-ties among them, max |prob difference| over all classes).
+
+    A near-tie is an image on which the reference model itself rates the candidate's class within ``tie_margin`` of
+    its own top class: an undecided model (e.g. a barely trained one, whose probabilities are all close to
+    1/classes) flips such images on any rounding difference, so a flip there says nothing about the export.
+    """
+    differ, ties = [], []
+    for path, (ref_class, _, ref_probs) in reference.items():
+        cand_class = candidate[path][0]
+        if cand_class != ref_class:
+            (ties if ref_probs[ref_class] - ref_probs[cand_class] <= tie_margin else differ).append(path)
     max_diff = max(float(np.abs(reference[p][2] - candidate[p][2]).max()) for p in reference)
-    return differ, max_diff
+    return differ, ties, max_diff
 
 
 def folder_labels(img_path, paths):

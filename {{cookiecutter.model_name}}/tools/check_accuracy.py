@@ -39,6 +39,9 @@ def parse_args(argv=None):
                         help="fraction of the images on which the inference model must pick the --pretrained "
                              "model's class (default 1.0: every image; int8 kernels may flip a borderline image of a "
                              "large set)")
+    parser.add_argument("--tie-margin", type=float, default=0.01, metavar="PROB",
+                        help="an image whose class differs counts as agreeing when the --pretrained model's own "
+                             "probabilities of the two classes are within PROB (a near-tie; listed, not counted)")
     parser.add_argument("--save-results", default=None, help="write the inference results (JSON)")
     parser.add_argument("--compare-results", default=None, help="compare with results saved earlier (JSON)")
     parser.add_argument("--atol", type=float, default=0.02)
@@ -74,8 +77,9 @@ def report_top1(args, labels, rows):
     width = max(len(what) for what, _, _ in rows)
     for (what, source, _), score in zip(rows, scores):
         print(f"[accuracy]   {what:<{width}}  {100 * score:6.2f}%  ({source})")
-    drop = 100 * (scores[0] - scores[-1])
-    print(f"[accuracy] {rows[-1][0]} vs FP32: {-drop:+.2f} points")
+    change = 100 * (scores[-1] - scores[0])
+    drop = -change
+    print(f"[accuracy] {rows[-1][0]} vs FP32: {change:+.2f} points")
     if args.max_top1_drop is not None and drop > args.max_top1_drop:
         print(f"[accuracy] FAILED: top-1 dropped {drop:.2f} points, more than --max-top1-drop={args.max_top1_drop}")
         return True
@@ -103,11 +107,14 @@ def main(argv=None):
         top1_rows.append(("FP32 dygraph", args.fp32_weights, fp32))
     if args.pretrained:
         reference, kind = dygraph_model_results(args.pretrained, args.model, classifier, paths)
-        differ, max_diff = accuracy.agreement(reference, results)
-        print(f"[accuracy] same class as the {kind} model: {len(paths) - len(differ)}/{len(paths)}, "
-              f"max probability difference: {max_diff:.6f}")
+        differ, ties, max_diff = accuracy.agreement(reference, results, args.tie_margin)
+        print(f"[accuracy] same class as the {kind} model: {len(paths) - len(differ) - len(ties)}/{len(paths)}"
+              + (f" (+{len(ties)} near-ties: the {kind} model's top two within {args.tie_margin})" if ties else "")
+              + f", max probability difference: {max_diff:.6f}")
         for img in differ:
             print(f"[accuracy] class differs: {img}")
+        for img in ties:
+            print(f"[accuracy] near-tie, class differs: {img} (not counted)")
         agreement = (len(paths) - len(differ)) / len(paths)
         if agreement < args.min_agreement:
             print(f"[accuracy] FAILED: the inference model agrees with the {kind} model on {100 * agreement:.2f}% "
