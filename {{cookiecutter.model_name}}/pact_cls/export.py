@@ -31,6 +31,7 @@ def find_model_files(model_dir):
 
 
 def write_preprocess(save_dir, arch, num_classes, img_size, quantized):
+    """``<save_dir>/inference.yml``: the model's input and preprocessing, in PaddleClas' inference.yml layout."""
     import yaml
 
     from .data import IMAGENET_MEAN, IMAGENET_STD, resize_short

@@ -18,12 +18,9 @@ def set_bn_momentum(model, momentum):
     """Set the running-statistics momentum of every BatchNorm layer (Paddle's: running = m * running + (1 - m) *
     batch). MobileNetV3 uses 0.99, made for ImageNet's thousands of steps per epoch: on a small data set the
     running statistics, which eval and inference use, still hold their initial values after a short training."""
-    count = 0
     for layer in model.sublayers():
         if isinstance(layer, paddle.nn.layer.norm._BatchNormBase):
             layer._momentum = momentum
-            count += 1
-    return count
 
 
 def load_checkpoint(path):
