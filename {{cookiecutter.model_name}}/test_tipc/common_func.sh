@@ -47,10 +47,10 @@ func_parser_params() {
     return 0
 }
 
-# The header of the optional extension block (config line 33); lines 34-38 follow it.
+# The header of the optional extension block (config line 33); lines 34-39 follow it.
 TIPC_EXTENSION_HEADER='^=+infer_benchmark_params=+$'
 
-# Whether LINE is the extension header, i.e. the config has the optional lines 33-38.
+# Whether LINE is the extension header, i.e. the config has the optional lines 33-39.
 func_is_extension_header() {
     [[ $1 =~ $TIPC_EXTENSION_HEADER ]]
 }

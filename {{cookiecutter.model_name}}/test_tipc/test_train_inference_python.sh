@@ -38,7 +38,7 @@
 # lines 35-38 inference loops <key>:<values>: 35 oneDNN and 36 CPU threads (CPU inference values of line 28),
 # 37 precision (all), 38 TensorRT (GPU inference values). Each combination x line-29 batch size is one
 # inference step and one log, e.g. pact_train_cpu_infer_cpu_mkldnn_True_threads_2_precision_auto_batchsize_1.log.
-# Without these lines the harness runs exactly the 32-line chain.
+# Without these lines the harness runs exactly the 32-line chain. Line 39 (fp32_pretrain) is read by prepare.sh only.
 # Rotation: if LOG_PATH exists from an earlier run it is first moved to
 # ./log/<model_name>/<MODE>.prev-<YYYYmmdd-HHMMSS>, so each run starts clean and no run's logs are
 # overwritten. The summary names the moved directory.
