@@ -99,3 +99,19 @@ def test_a_flip_on_a_near_tie_is_listed_but_not_counted(tool):
     assert (differ, ties) == (["confident.jpg"], ["undecided.jpg"])
     assert max_diff == pytest.approx(0.40)
     assert accuracy.agreement(reference, candidate, tie_margin=0.0)[:2] == (["undecided.jpg", "confident.jpg"], [])
+
+
+@pytest.mark.parametrize("flags, expected", [
+    ("fpu sse avx avx2", {"conv2d", "depthwise_conv2d", "pool2d"}),  # no VNNI: fc stays FP32
+    ("fpu avx2 avx512f avx512_vnni", set()),                         # VNNI: every op (empty set = all)
+    ("fpu avx2 avx_vnni", set()),
+])
+def test_int8_ops_follow_the_cpu_flags(tool, monkeypatch, flags, expected):
+    from pact_cls import predictor
+
+    monkeypatch.setattr(predictor, "cpuinfo_field", lambda name: flags if name == "flags" else None)
+    ops, described = predictor.mkldnn_int8_ops("auto")
+    assert ops == expected
+    assert ("fc stays FP32" in described) is bool(expected)
+    assert predictor.mkldnn_int8_ops("all") == (set(), "all (--int8-ops=all)")
+    assert predictor.mkldnn_int8_ops("conv2d, fc")[0] == {"conv2d", "fc"}

@@ -34,16 +34,23 @@ INT8_OPS_WITHOUT_VNNI = ("conv2d", "depthwise_conv2d", "pool2d")
 VNNI_FLAGS = ("avx512_vnni", "avx_vnni", "amx_int8")
 
 
-def cpu_has_vnni():
-    """True/False from /proc/cpuinfo's flags (Linux); None where they cannot be read."""
+def cpuinfo_field(name):
+    """The value of the first ``name : value`` line of /proc/cpuinfo (Linux); None where there is none."""
     try:
         with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
             for line in f:
-                if line.startswith("flags"):
-                    return any(flag in line.split() for flag in VNNI_FLAGS)
+                key, sep, value = line.partition(":")
+                if sep and key.strip() == name:
+                    return value.strip()
     except OSError:
-        return None
+        pass
     return None
+
+
+def cpu_has_vnni():
+    """True/False from /proc/cpuinfo's flags (Linux); None where they cannot be read."""
+    flags = cpuinfo_field("flags")
+    return None if flags is None else any(flag in flags.split() for flag in VNNI_FLAGS)
 
 
 def mkldnn_int8_ops(int8_ops):

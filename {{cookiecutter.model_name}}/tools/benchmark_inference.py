@@ -39,30 +39,20 @@ def parse_args(argv=None):
     return args
 
 
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    import platform
-
-    return platform.processor() or platform.machine()
-
-
 def main(argv=None):
     args = parse_args(argv)
     import numpy as np
 
-    from pact_cls.predictor import Classifier, cpu_has_vnni
+    import platform
+
+    from pact_cls.predictor import Classifier, cpu_has_vnni, cpuinfo_field
 
     classifiers = [(name, Classifier(path, enable_mkldnn=args.enable_mkldnn, cpu_threads=args.cpu_threads,
                                               int8_ops=args.int8_ops))
                    for name, path in args.models]
     vnni = {True: "yes", False: "no", None: "unknown"}[cpu_has_vnni()]
-    print(f"CPU: {cpu_model()}, {os.cpu_count()} logical cores, int8 dot-product instructions (VNNI): {vnni}\n")
+    cpu = cpuinfo_field("model name") or platform.processor() or platform.machine()
+    print(f"CPU: {cpu}, {os.cpu_count()} logical cores, int8 dot-product instructions (VNNI): {vnni}\n")
     print(f"{'model':<8} {'precision':<9} {'params KB':>10} {'size ratio':>10}  model file")
     base_size = os.path.getsize(classifiers[0][1].params_file)
     for name, clf in classifiers:
