@@ -25,12 +25,25 @@ def list_images(img_path):
     raise UserError(f"--img-path {img_path!r} not found: give an image file or a folder of images")
 
 
-# oneDNN op types that run in int8 on a CPU without VNNI. There oneDNN multiplies u8 x s8 pairs into 16-bit sums
-# (vpmaddubsw), which saturate; VNNI (AVX512-VNNI, AVX-VNNI, AMX) accumulates in 32 bits. Measured on an AVX2-only
-# CPU with the PACT MobileNetV3-small of whole_train_whole_infer (355 digits, the model itself: 99.15% top-1 with
-# Paddle's reference kernels): every op in int8 94.08%; fc in int8 only 96.90%; conv2d only 98.59%; the set below
-# 98.87%, the PACT dygraph model's own top-1. So fc (the classifier head) stays FP32 there.
-INT8_OPS_WITHOUT_VNNI = ("conv2d", "depthwise_conv2d", "pool2d")
+# The oneDNN op types `--int8-ops=auto` runs in int8, per kind of CPU. An empty set would mean "every op oneDNN
+# can quantize", which is never chosen automatically: besides the convolutions and fc it includes pool2d, whose
+# int8 output takes a scale propagated from its input (PACT gives pool2d no scale of its own). Measured on the
+# 355 whole_train_whole_infer digits with one PACT MobileNetV3-small (FP32 and PACT dygraph top-1 98.87%), on an
+# Intel Xeon with AMX and on the same CPU with oneDNN capped to AVX512-VNNI and to AVX2
+# (ONEDNN_MAX_CPU_ISA, i.e. the int8 kernels of those CPUs):
+#   every op (empty set)                         96.06% AMX   96.06% VNNI   95.49% AVX2
+#   fused_conv2d + pool2d                        95.77% AMX
+#   conv2d, depthwise_conv2d, pool2d             98.31% AMX   98.31% VNNI   98.31% AVX2
+#   conv2d, depthwise_conv2d, fused_conv2d       99.44% AVX2
+#   conv2d, depthwise_conv2d, fused_conv2d, fc   99.15% AMX   99.15% VNNI   99.44% AVX2
+# Inference fuses most convolutions with their batch norm and activation into `fused_conv2d` before the int8
+# placement, so a list without that name leaves most convolutions in FP32. Without VNNI, oneDNN multiplies
+# u8 x s8 pairs into 16-bit sums that can saturate; on a real AVX2-only CPU int8 fc alone cost another
+# MobileNetV3-small 2 points (96.90%), so fc stays FP32 there.
+CONV_OPS = ("conv2d", "depthwise_conv2d", "fused_conv2d")
+AUTO_INT8_OPS = {"vnni": CONV_OPS + ("fc",), "no_vnni": CONV_OPS}
+AUTO_INT8_WHY = {"vnni": "CPU with VNNI; pool2d stays FP32",
+                 "no_vnni": "no VNNI on this CPU: fc and pool2d stay FP32"}
 VNNI_FLAGS = ("avx512_vnni", "avx_vnni", "amx_int8")
 
 
@@ -56,14 +69,12 @@ def cpu_has_vnni():
 def mkldnn_int8_ops(int8_ops):
     """The op types for enable_mkldnn_int8 (an empty set: every op it supports) and how they were chosen."""
     if int8_ops == "all":
-        return set(), "all (--int8-ops=all)"
+        return set(), "all (--int8-ops=all: every op oneDNN can quantize; may cost accuracy)"
     if int8_ops != "auto":
         ops = {op.strip() for op in int8_ops.split(",") if op.strip()}
         return ops, ", ".join(sorted(ops))
-    if cpu_has_vnni():
-        return set(), "all (CPU with VNNI)"
-    return set(INT8_OPS_WITHOUT_VNNI), (", ".join(INT8_OPS_WITHOUT_VNNI)
-                                        + " (fc stays FP32: no VNNI on this CPU, int8 fc would saturate)")
+    kind = "vnni" if cpu_has_vnni() else "no_vnni"
+    return set(AUTO_INT8_OPS[kind]), f"{', '.join(AUTO_INT8_OPS[kind])} ({AUTO_INT8_WHY[kind]})"
 
 
 class Classifier:

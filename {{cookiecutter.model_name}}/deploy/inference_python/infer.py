@@ -28,8 +28,9 @@ def parse_args(argv=None):
     parser.add_argument("--enable-mkldnn", type=str2bool, default=True, help="oneDNN on CPU (int8 kernels)")
     parser.add_argument("--cpu-threads", type=int, default=2)
     parser.add_argument("--int8-ops", default="auto",
-                        help="oneDNN op types run in int8 (comma-separated), 'all', or 'auto': all on a CPU with "
-                             "VNNI, all but fc without it (int8 fc saturates there)")
+                        help="oneDNN op types run in int8 (comma-separated), 'all' (every op oneDNN can quantize, "
+                             "pool2d included: may cost accuracy), or 'auto': the convolutions and fc on a CPU "
+                             "with VNNI, the convolutions only without it")
     parser.add_argument("--img-size", type=int, default=None,
                         help="input size (default: the one the export recorded in <model-dir>/inference.yml)")
     parser.add_argument("--warmup", type=int, default=2, help="untimed runs before timing (with --benchmark)")
