@@ -1,11 +1,26 @@
 """Shared fixtures: bake the template once per session and hand out private copies."""
 import shutil
+import signal
+import subprocess
 from pathlib import Path
 
 import pytest
 
 TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
 CONFIG_REL = "test_tipc/configs/{name}/train_pact_infer_python.txt"
+
+
+def _default_interrupt_signals():
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_DFL)
+
+
+def popen_to_interrupt(args, **kwargs):
+    """subprocess.Popen for a process the test will send SIGINT or SIGTERM: both start at their default action in
+    it, whatever this pytest inherited. Started as a background command of a script (`pytest ... &`), pytest gets
+    SIGINT ignored and would pass that on; bash cannot trap a signal that was ignored when it started, so the
+    harness would not see the SIGINT at all and the test would check its caller instead of the harness."""
+    return subprocess.Popen(args, preexec_fn=_default_interrupt_signals, **kwargs)
 
 
 def pytest_configure(config):

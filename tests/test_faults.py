@@ -80,6 +80,7 @@ import pytest
 import test_chain as real
 import test_harness as fake
 import tipc_checks
+from conftest import popen_to_interrupt
 
 fake_repo = fake.fake_repo  # the fake-script repo fixture of test_harness.py, used here too
 
@@ -146,7 +147,7 @@ def test_train_that_writes_no_weights_fails(fake_repo):
     fake.write_config(fake_repo, fake.config_lines(l14="pact_train:fake/noop.py"))
     proc = fake.harness(fake_repo)
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert fake.results(fake_repo) == [f"Run failed with command - env CUDA_VISIBLE_DEVICES= {sys.executable} "
+    assert fake.results(fake_repo) == [f"Run failed with command - env CUDA_VISIBLE_DEVICES= {fake.PY} "
                                        f"fake/noop.py --device=cpu --output-dir=./{fake.LOG_DIR}/pact_train_cpu "
                                        "--epochs=2 --batch-size=4 --data-path=./fake\\ data!"]
     weights = f"./{fake.LOG_DIR}/pact_train_cpu/latest.pdparams"
@@ -243,8 +244,9 @@ def test_prepare_whole_infer_needs_a_model_in_line_30(fake_repo, content):
 
 def test_rerun_after_an_interrupt_starts_clean(fake_repo):
     env = {k: v for k, v in os.environ.items() if not k.startswith("TIPC_")}
-    proc = subprocess.Popen(["bash", fake.HARNESS, fake.CONFIG, fake.MODE], cwd=fake_repo,
-                            env=dict(env, FAKE_SLEEP="60"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = popen_to_interrupt(["bash", fake.HARNESS, fake.CONFIG, fake.MODE], cwd=fake_repo,
+                              env=dict(env, FAKE_SLEEP="60"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True)
     deadline = time.time() + 30
     while not fake.calls(fake_repo) and time.time() < deadline:
         time.sleep(0.05)
@@ -278,8 +280,8 @@ def test_interrupt_waits_for_the_step_to_stop(fake_repo):
     (fake_repo / "fake" / "slow_to_stop.py").write_text(SLOW_TO_STOP, encoding="utf-8")
     fake.write_config(fake_repo, fake.config_lines(l14="pact_train:fake/slow_to_stop.py"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("TIPC_")}
-    proc = subprocess.Popen(["bash", fake.HARNESS, fake.CONFIG, fake.MODE], cwd=fake_repo, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = popen_to_interrupt(["bash", fake.HARNESS, fake.CONFIG, fake.MODE], cwd=fake_repo, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     pid_file = fake_repo / "started.pid"
     deadline = time.time() + 30
     while not (pid_file.is_file() and pid_file.read_text()) and time.time() < deadline:
@@ -374,8 +376,8 @@ def pact_chain(baked_reference, tmp_path_factory):
     prepared = real.prepare(repo)
     assert prepared.returncode == 0, prepared.stdout + prepared.stderr
     lite_config(repo, l6="--epochs:lite_train_lite_infer=50")
-    proc = subprocess.Popen(["bash", fake.HARNESS, real.CONFIG, MODE], cwd=repo, env=harness_env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = popen_to_interrupt(["bash", fake.HARNESS, real.CONFIG, MODE], cwd=repo, env=harness_env(),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     train_log = repo / LOG / "pact_train_cpu_train.log"
     deadline = time.time() + 300
     while proc.poll() is None and time.time() < deadline:

@@ -17,11 +17,16 @@ from pathlib import Path
 
 import pytest
 
+import tipc_checks
+from conftest import popen_to_interrupt
+
 HARNESS = "test_tipc/test_train_inference_python.sh"
 PREPARE = "test_tipc/prepare.sh"
 CONFIG = "test_tipc/configs/fake_model/fake.txt"
 MODE = "lite_train_lite_infer"
 LOG_DIR = Path("log/fake_model") / MODE
+# Line 3 (this interpreter) as the harness writes it into the commands: shell-quoted when its path has a space.
+PY = tipc_checks.shell_word(sys.executable)
 
 
 def recording_prologue(name):
@@ -408,6 +413,25 @@ def test_passing_chain(fake_repo):
     assert proc.stdout.rstrip().splitlines()[-1].startswith("TIPC lite_train_lite_infer: PASSED")
 
 
+def test_python_path_with_a_space_runs_and_is_quoted_in_the_results(fake_repo, tmp_path):
+    """Line 3 may name a python whose path has a space (a venv in '.../new comer/...'): every step runs it, and
+    the results log writes it as one shell word, quoted as `printf %q` does, so the line can be pasted into bash."""
+    python = tmp_path / "py dir" / "python"
+    python.parent.mkdir()
+    python.symlink_to(sys.executable)  # outside its venv it has the standard library only: enough for the fakes
+    write_config(fake_repo, config_lines(l3=f"python:{python}", l4="gpu_list:-1|-1,-1", l5="--device:cpu"))
+    proc = harness(fake_repo)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    quoted = tipc_checks.shell_word(str(python))
+    assert quoted.endswith("/py\\ dir/python"), quoted
+    lines = results(fake_repo)
+    assert len(lines) == 10, lines  # (train, eval, export, infer x batch 1 and 2) x entries cpu and cpu_x2
+    command = re.compile(r"Run successfully with command - env (CUDA_VISIBLE_DEVICES=|-u CUDA_VISIBLE_DEVICES) "
+                         + re.escape(quoted) + r" (fake/|-m paddle\.distributed\.launch )")
+    assert all(command.match(line) for line in lines), lines
+    assert len(calls(fake_repo)) == 12  # the launcher, its two ranks and nine single-process steps really ran
+
+
 def test_device_data_and_image_reach_the_commands(fake_repo):
     proc = harness(fake_repo)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -493,7 +517,7 @@ def test_gpu_entry_without_cuda_fails_loudly(fake_repo):
     assert proc.returncode == 1, proc.stdout + proc.stderr
     failed = [x for x in results(fake_repo) if x.startswith("Run failed")]
     assert len(failed) == 1
-    assert failed[0].startswith(f"Run failed with command - env CUDA_VISIBLE_DEVICES=0 {sys.executable} "
+    assert failed[0].startswith(f"Run failed with command - env CUDA_VISIBLE_DEVICES=0 {PY} "
                                 f"fake/train.py --pact_quant --device=gpu")
     assert "needs a CUDA GPU and a CUDA build of paddle" in proc.stdout and "TIPC_DEVICES=cpu" in proc.stdout
     assert {c["cuda"] for c in calls(fake_repo)} == {""}  # nothing ran for the GPU entry
@@ -510,7 +534,6 @@ def test_dry_run_pins_the_commands_of_every_entry(fake_repo):
     proc = harness(fake_repo, env={"TIPC_DRY_RUN": "1"})
     assert proc.returncode == 0, proc.stdout + proc.stderr
     commands = dry_run_lines(proc.stdout)
-    py = sys.executable
 
     def train_of(tag):
         found = [c for c in commands if f"--output-dir=./{LOG_DIR}/pact_train_{tag} " in c]
@@ -518,15 +541,15 @@ def test_dry_run_pins_the_commands_of_every_entry(fake_repo):
         return found[0]
 
     assert train_of("gpus_0,1") == (
-        f"env CUDA_VISIBLE_DEVICES=0,1 {py} -m paddle.distributed.launch "
+        f"env CUDA_VISIBLE_DEVICES=0,1 {PY} -m paddle.distributed.launch "
         f"--log_dir=./{LOG_DIR}/pact_train_gpus_0,1/launch_logs --devices=0,1 fake/train.py --pact_quant "
         f"--device=gpu --output-dir=./{LOG_DIR}/pact_train_gpus_0,1 --epochs=2 --batch-size=4 "
         "--data-path=./fake\\ data")
-    assert train_of("gpus_0").startswith(f"env CUDA_VISIBLE_DEVICES=0 {py} fake/train.py --pact_quant --device=gpu")
+    assert train_of("gpus_0").startswith(f"env CUDA_VISIBLE_DEVICES=0 {PY} fake/train.py --pact_quant --device=gpu")
     assert "paddle.distributed.launch" not in train_of("gpus_0")
-    assert train_of("cpu_x2").startswith(f"env -u CUDA_VISIBLE_DEVICES {py} -m paddle.distributed.launch ")
+    assert train_of("cpu_x2").startswith(f"env -u CUDA_VISIBLE_DEVICES {PY} -m paddle.distributed.launch ")
     assert "--nproc_per_node=2 fake/train.py" in train_of("cpu_x2") and "--device=cpu" in train_of("cpu_x2")
-    assert train_of("cpu").startswith(f"env CUDA_VISIBLE_DEVICES= {py} fake/train.py --pact_quant --device=cpu")
+    assert train_of("cpu").startswith(f"env CUDA_VISIBLE_DEVICES= {PY} fake/train.py --pact_quant --device=cpu")
     # eval, export, infer are single-process with every card of the entry visible
     gpus01 = [c for c in commands if "pact_train_gpus_0,1" in c and "fake/train.py --pact_quant" not in c]
     assert len(gpus01) == 2 + 2 * 2  # eval, export, (True, False) x (1, 2)
@@ -603,8 +626,8 @@ def test_whole_infer_exports_the_line_24_weights(fake_repo):
 def test_signal_records_the_running_step_as_failed(fake_repo, sig, code):
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("TIPC_")}
     full_env["FAKE_SLEEP"] = "60"
-    proc = subprocess.Popen(["bash", HARNESS, CONFIG, MODE], cwd=fake_repo, env=full_env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = popen_to_interrupt(["bash", HARNESS, CONFIG, MODE], cwd=fake_repo, env=full_env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 30
     while not calls(fake_repo) and time.time() < deadline:
         time.sleep(0.05)
@@ -794,11 +817,10 @@ def test_dry_run_loops_cpu_and_gpu_inference(ext_repo):
     proc = harness(ext_repo, env={"TIPC_DRY_RUN": "1"})
     assert proc.returncode == 0, proc.stdout + proc.stderr
     infer = [c for c in dry_run_lines(proc.stdout) if "fake/infer.py" in c]
-    py = sys.executable
     cpu_entry = [c for c in infer if "pact_train_cpu " in c + " "]
     # CPU entry: use-gpu=True is skipped; use-gpu=False loops mkldnn x threads x precision (x batch 1)
     assert cpu_entry == [
-        f"env CUDA_VISIBLE_DEVICES= {py} fake/infer.py --use-gpu=False --enable-mkldnn={m} --cpu-threads={t} "
+        f"env CUDA_VISIBLE_DEVICES= {PY} fake/infer.py --use-gpu=False --enable-mkldnn={m} --cpu-threads={t} "
         f"--precision={p} --model-dir=./{LOG_DIR}/pact_train_cpu --batch-size=1 --img-path=./imgs/demo\\ img.jpg "
         "--benchmark=True" for m in ("True", "False") for t in ("1", "2") for p in ("fp32", "int8")]
     gpu_entry = [c for c in infer if "pact_train_gpus_0 " in c + " " and "--use-gpu=True" in c]
@@ -852,7 +874,7 @@ def test_accuracy_step_runs_after_every_export(ext_repo):
     assert [c["cuda"] for c in accuracy] == ["", None]
     lines = results(ext_repo)
     for tag, env in (("cpu", "env CUDA_VISIBLE_DEVICES="), ("cpu_x2", "env -u CUDA_VISIBLE_DEVICES")):
-        assert (f"Run successfully with command - {env} {sys.executable} fake/accuracy.py --img-path=./imgs "
+        assert (f"Run successfully with command - {env} {PY} fake/accuracy.py --img-path=./imgs "
                 f"--pretrained=./{LOG_DIR}/pact_train_{tag}/latest.pdparams "
                 f"--model-dir=./{LOG_DIR}/pact_train_{tag}!") in lines
         log = ext_repo / LOG_DIR / f"pact_train_{tag}_accuracy.log"

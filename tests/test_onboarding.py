@@ -17,6 +17,7 @@ import pytest
 from cookiecutter.exceptions import FailedHookException
 from cookiecutter.main import cookiecutter
 
+import tipc_checks
 from conftest import CONFIG_REL, TEMPLATE_ROOT
 
 TEMPLATE_DIR = TEMPLATE_ROOT / "{{cookiecutter.model_name}}"
@@ -456,7 +457,7 @@ def test_dry_run_shows_the_contributor_keys(tmp_path, style):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     commands = [line[len("[dry-run] "):] for line in proc.stdout.splitlines() if line.startswith("[dry-run] ")]
     save = SAVE.format(name=answers["model_name"])
-    expected = [f"env CUDA_VISIBLE_DEVICES= {sys.executable} {command.format(save=save)}"
+    expected = [f"env CUDA_VISIBLE_DEVICES= {tipc_checks.shell_word(sys.executable)} {command.format(save=save)}"
                 for command in EXPECTED_COMMANDS[style]]
     assert commands == expected
 

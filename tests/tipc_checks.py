@@ -3,6 +3,7 @@
 Each function returns a list of problems (empty = fine), so callers can report all of them at once.
 """
 import re
+import subprocess
 from pathlib import Path
 
 RESULT_LINE = re.compile(r"^Run (successfully|failed) with command - (.*)!\s*$")
@@ -17,6 +18,20 @@ STEP_SCRIPTS = {
     "infer": "deploy/inference_python/infer.py",
     "accuracy": "tools/check_accuracy.py",
 }
+# Words the harness writes into a command as they are (TIPC_PLAIN_WORD of common_func.sh).
+PLAIN_WORD = re.compile(r"[A-Za-z0-9_./:,+@%=-]+")
+
+
+def shell_word(value):
+    """``value`` as the harness writes it into a results-log or dry-run command (common_func.sh): unchanged when
+    it is a plain word, otherwise quoted by bash's ``printf %q``, e.g. the interpreter ``/tmp/new comer/bin/python``
+    as ``/tmp/new\\ comer/bin/python``."""
+    if PLAIN_WORD.fullmatch(value):
+        return value
+    return subprocess.run(["bash", "-c", 'printf %q "$1"', "_", value], capture_output=True, text=True,
+                          check=True).stdout
+
+
 
 
 def read_results(log_dir):

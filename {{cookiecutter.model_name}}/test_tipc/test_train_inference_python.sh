@@ -45,6 +45,10 @@
 #
 # Exit status: 0 when at least one step ran and none failed; 1 when a step failed or nothing ran;
 # 2 for a bad argument or config (nothing is run); 130/143 when interrupted (SIGINT/SIGTERM).
+# bash cannot trap a signal that was ignored when it started: started with SIGINT ignored (e.g. `bash ... &` in
+# a script: a non-interactive shell ignores SIGINT in its background commands), the harness and its steps do
+# nothing on SIGINT or Ctrl-C and the run goes on to its end. Run it in the foreground, or stop it with SIGTERM
+# (kill PID), which works unless it is ignored too.
 
 set -o pipefail
 
