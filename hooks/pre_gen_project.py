@@ -1,72 +1,71 @@
 """Validate the answers before anything is generated: a bad answer leaves nothing on disk.
 
-Every answer becomes part of test_tipc/configs/<model_name>/train_pact_infer_python.txt, whose keys and
-commands the TIPC harness evaluates as shell. The rules for those come from the generated tree's own config
-checker (test_tipc/check_config.py), so a bake and a hand-edited config are held to the same standard.
+Every answer becomes part of test_tipc/configs/<model_name>/train_pact_infer_python.txt. The rules for what a
+config line may hold are the generated tree's own (test_tipc/tipc_config.py, which the config checker and the
+harness use), so a bake and a hand-edited config are held to the same standard. This hook only knows which
+answer fills which config field, and what to tell the contributor to enter instead.
 """
-import glob
 import importlib.util
 import json
 import os
-import re
 import sys
 
 ANSWERS = json.loads(r"""{{ cookiecutter | tojson }}""")
 
-MODEL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-# Characters that would make the harness run something else when it evaluates a command line.
-SHELL_META = re.compile(r"[;&|<>`$(){}\\\"'\n*?!#~]")
-GPU_LIST = re.compile(r"^(-1(,-1)*|[0-9]+(,[0-9]+)*)(\|(-1(,-1)*|[0-9]+(,[0-9]+)*))*$")
-
-# Argument names (config keys): prompt -> (config line, may it be null?, what the harness passes with it,
-# examples of the two argument styles).
+# Answers that are argument names (config keys): prompt -> (config field, examples of the two argument styles).
 KEYS = {
-    "device_key": (5, True, "the device of each gpu_list entry", "--device or -o Global.device"),
-    "epochs_key": (6, True, "the number of epochs", "--epochs or -o Global.epochs"),
-    "output_dir_key": (7, False, "the folder training must write its weights to",
-                       "--output-dir or -o Global.output_dir"),
-    "batch_size_key": (8, True, "the batch size", "--batch-size or -o DataLoader.Train.sampler.batch_size"),
-    "pretrained_key": (9, None, "the weights to load (the trained weights, for evaluation)",
-                       "--pretrained or -o Global.pretrained_model"),
-    "data_path_key": (11, True, "the data set path", "--data-path or -o DataLoader.Train.dataset.image_root"),
-    "save_inference_dir_key": (20, False, "the folder the export must write the inference model to",
-                               "--save-inference-dir or -o Global.save_inference_dir"),
-    "export_weights_key": (21, False, "the trained weights to export", "--pretrained or -o Global.pretrained_model"),
-    "use_gpu_key": (28, True, "the inference device", "--use-gpu or -o Global.use_gpu"),
-    "infer_batch_size_key": (29, True, "the inference batch size", "--batch-size or -o Global.batch_size"),
-    "model_dir_key": (30, False, "the folder of the exported inference model",
-                      "--model-dir or -o Global.inference_model_dir"),
-    "img_path_key": (31, True, "the image path", "--img-path or -o Global.infer_imgs"),
-    "benchmark_key": (32, True, "the benchmark switch", "--benchmark or -o Global.benchmark"),
+    "device_key": ("device", "--device or -o Global.device"),
+    "epochs_key": ("epochs", "--epochs or -o Global.epochs"),
+    "output_dir_key": ("output_dir", "--output-dir or -o Global.output_dir"),
+    "batch_size_key": ("batch_size", "--batch-size or -o DataLoader.Train.sampler.batch_size"),
+    "pretrained_key": ("pretrained", "--pretrained or -o Global.pretrained_model"),
+    "data_path_key": ("data_path", "--data-path or -o DataLoader.Train.dataset.image_root"),
+    "save_inference_dir_key": ("save_inference_dir", "--save-inference-dir or -o Global.save_inference_dir"),
+    "export_weights_key": ("export_weights", "--pretrained or -o Global.pretrained_model"),
+    "use_gpu_key": ("use_gpu", "--use-gpu or -o Global.use_gpu"),
+    "infer_batch_size_key": ("infer_batch_size", "--batch-size or -o Global.batch_size"),
+    "model_dir_key": ("model_dir", "--model-dir or -o Global.inference_model_dir"),
+    "img_path_key": ("img_path", "--img-path or -o Global.infer_imgs"),
+    "benchmark_key": ("benchmark", "--benchmark or -o Global.benchmark"),
 }
-# Values the harness passes after "<key>=" (it shell-quotes them, so only '|' and line breaks are special).
+# Answers that are one value of a config line: prompt -> config field.
 VALUES = {
-    "device_cpu_value": 5, "device_gpu_value": 5, "pretrained_value": 9, "whole_pretrained_value": 9,
-    "trained_weights_name": 10, "data_path": 11, "whole_data_path": 11, "use_gpu_gpu_value": 28,
-    "use_gpu_cpu_value": 28, "img_path": 31, "benchmark_value": 32,
+    "device_cpu_value": "device", "device_gpu_value": "device", "pretrained_value": "pretrained",
+    "whole_pretrained_value": "pretrained", "trained_weights_name": "train_model_name", "data_path": "data_path",
+    "whole_data_path": "data_path", "use_gpu_gpu_value": "use_gpu", "use_gpu_cpu_value": "use_gpu",
+    "img_path": "img_path", "benchmark_value": "benchmark",
 }
-# Commands (script and fixed arguments, no python): prompt -> (config line, may it be null?).
+# Answers that are commands (script and fixed arguments, no python): prompt -> (config field, example).
 COMMANDS = {
-    "train_command": (14, False, "train.py --pact_quant or tools/train.py -c configs/my_model_pact.yaml"),
-    "eval_command": (17, True, "train.py --test-only --pact_quant or tools/eval.py -c configs/my_model_pact.yaml"),
-    "export_command": (22, False,
+    "train_command": ("trainer_script", "train.py --pact_quant or tools/train.py -c configs/my_model_pact.yaml"),
+    "eval_command": ("eval", "train.py --test-only --pact_quant or tools/eval.py -c configs/my_model_pact.yaml"),
+    "export_command": ("norm_export",
                        "tools/export_model.py --pact_quant or tools/export_model.py -c configs/my_model_pact.yaml"),
-    "inference_command": (27, False, "deploy/inference_python/infer.py or "
-                                     "deploy/python/predict_cls.py -c deploy/configs/inference_cls.yaml"),
-    "accuracy_command": (34, True, "tools/check_accuracy.py --img-path=./lite_data/val"),
-    "whole_accuracy_command": (34, True, "tools/check_accuracy.py --img-path=./whole_data/val"),
-    "fp32_pretrain_command": (39, True, "train.py --epochs=30 or tools/train.py -c configs/my_model.yaml"),
+    "inference_command": ("inference", "deploy/inference_python/infer.py or "
+                                       "deploy/python/predict_cls.py -c deploy/configs/inference_cls.yaml"),
+    "accuracy_command": ("accuracy_check", "tools/check_accuracy.py --img-path=./lite_data/val"),
+    "whole_accuracy_command": ("accuracy_check", "tools/check_accuracy.py --img-path=./whole_data/val"),
+    "fp32_pretrain_command": ("fp32_pretrain", "train.py --epochs=30 or tools/train.py -c configs/my_model.yaml"),
 }
 
 
-def load_checker():
-    """test_tipc/check_config.py of this template (the generated tree's own checker)."""
-    pattern = os.path.join(glob.escape(ANSWERS.get("_repo_dir", "")), "*", "test_tipc", "check_config.py")
-    found = glob.glob(pattern)
-    if len(found) != 1:
-        sys.exit(f"ERROR: cannot find the template's test_tipc/check_config.py ({pattern}); "
+def template_dir():
+    """The template's folder. cookiecutter >= 2.2 tells hooks where it is; a relative path is relative to the
+    directory cookiecutter was started from, which the shell's PWD still names."""
+    repo_dir = ANSWERS.get("_repo_dir", "")
+    if os.path.isabs(repo_dir):
+        return repo_dir
+    return os.path.join(os.environ.get("PWD", ""), repo_dir)
+
+
+def load_rules():
+    """test_tipc/tipc_config.py of this template: the config's schema and rules."""
+    tree = "{% raw %}{{cookiecutter.model_name}}{% endraw %}"  # the template's own folder name, not rendered
+    path = os.path.join(template_dir(), tree, "test_tipc", "tipc_config.py")
+    if not os.path.isfile(path):
+        sys.exit(f"ERROR: cannot find the template's test_tipc/tipc_config.py ({path}); "
                  "use cookiecutter >= 2.2, which tells hooks where the template is")
-    spec = importlib.util.spec_from_file_location("check_config", found[0])
+    spec = importlib.util.spec_from_file_location("tipc_config", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -75,7 +74,7 @@ def load_checker():
 def prompt_texts():
     """The prompts' text from the template's cookiecutter.json (cookiecutter drops __prompts__ from the answers)."""
     try:
-        with open(os.path.join(ANSWERS.get("_repo_dir", ""), "cookiecutter.json"), encoding="utf-8") as handle:
+        with open(os.path.join(template_dir(), "cookiecutter.json"), encoding="utf-8") as handle:
             return json.load(handle).get("__prompts__", {})
     except (OSError, ValueError):
         return {}
@@ -90,73 +89,77 @@ def label(name):
     return f'{name} ("{text}")' if isinstance(text, str) else name
 
 
-def errors(answers, checker):
+def errors(answers, rules):
+    """The problems of the answers, one message per answer, each saying what to enter instead."""
     found = []
-    name = answers["model_name"]
-    if not MODEL_NAME.match(name):
-        found.append(f"model_name {name!r} is not a valid directory and Python identifier: "
-                     "use letters, digits and underscores, not starting with a digit (e.g. mobilenet_v3_small)")
-    python = answers["python"].strip()
-    if not python:
-        found.append("python is empty: enter the Python command the harness should run, e.g. python3")
-    elif SHELL_META.search(python) or ":" in python:
-        found.append(f"python {python!r} contains shell metacharacters or ':': enter a command such as "
-                     "python3 or /opt/venv/bin/python")
-
-    gpu_list = answers["gpu_list"]
-    if not GPU_LIST.match(gpu_list):
-        found.append(f"{label('gpu_list')}: {gpu_list!r} is not a list of device entries: enter entries "
-                     "separated by |, each -1 (one CPU process), -1,-1 (two CPU processes) or GPU ids "
+    problem = rules.model_name_problem(answers["model_name"])
+    if problem:
+        found.append(f"{label('model_name')}: {problem}; enter a name such as mobilenet_v3_small")
+    problem = rules.python_problem(answers["python"])
+    if problem:
+        found.append(f"{label('python')}: {problem}")
+    problem = rules.gpu_list_problem(answers["gpu_list"])
+    if problem:
+        found.append(f"{label('gpu_list')}: {answers['gpu_list']!r} is not a list of device entries ({problem}): "
+                     "enter entries separated by |, each -1 (one CPU process), -1,-1 (two CPU processes) or GPU ids "
                      "such as 0 or 0,1; e.g. -1 for CPU only, or -1|-1,-1|0|0,1")
+    found += key_errors(answers, rules) + value_errors(answers, rules) + command_errors(answers, rules)
+    return found
 
-    for key_name, (line, nullable, passes, example) in KEYS.items():
-        key = answers[key_name]
-        if nullable is None:  # the pretrained argument is needed as soon as there is an evaluation step
-            nullable = answers["eval_command"].strip() == "null"
+
+def key_errors(answers, rules):
+    found = []
+    export_null = rules.is_null(answers["export_command"])  # the export command fills lines 22 and 25
+    needed = rules.required_keys(rules.is_null(answers["eval_command"]), export_null, export_null)
+    for name, (field, example) in KEYS.items():
+        key, line = answers[name], rules.FIELD[field].line
         if key == "null":
-            if not nullable:
-                found.append(f"{label(key_name)}: null is not possible here, the harness passes {passes} "
-                             f"with it: enter the argument name your script reads, e.g. {example}")
+            if field in needed:
+                found.append(f"{label(name)}: null is not possible here, {needed[field]}: enter the argument "
+                             f"name your script reads, e.g. {example}")
             continue
-        problem = checker.key_problem(key)
+        problem = rules.key_problem(key)
         if problem:
-            hint = "or null if your script has no such argument" if nullable else "it cannot be null"
-            found.append(f"{label(key_name)}: {key!r} {problem}. Enter your script's argument name as you would "
-                         f"type it before '=', e.g. {example} ({hint}); "
-                         f"it becomes the key of config line {line}")
+            hint = "it cannot be null" if field in needed else "or null if your script has no such argument"
+            found.append(f"{label(name)}: {key!r} {problem}. Enter your script's argument name as you would type "
+                         f"it before '=', e.g. {example} ({hint}); it becomes the key of config line {line}")
+    return found
 
-    for value_name, line in VALUES.items():
-        value = answers[value_name]
-        if not value.strip():
-            found.append(f"{label(value_name)}: the answer is empty: enter a value for config line {line}"
-                         + (" (or null to leave the argument out)" if value_name.endswith("pretrained_value") else ""))
-        elif "|" in value or "\n" in value or "\r" in value:
-            found.append(f"{label(value_name)}: {value!r} contains '|' or a line break: '|' separates alternative "
-                         f"values on config line {line}; enter a single value")
-        elif value != value.strip():
-            found.append(f"{label(value_name)}: {value!r} has leading or trailing spaces: enter the value without them")
-        elif line in checker.PER_MODE_LINES and checker.PER_MODE_VALUE.match(value):
-            found.append(f"{label(value_name)}: {value!r} starts like a per-mode item (<mode>=<value>); the template "
-                         f"writes the per-mode items of config line {line} itself: enter a plain value such as a path")
-    for value_name, want_gpu in (("use_gpu_gpu_value", True), ("use_gpu_cpu_value", False)):
-        value = answers[value_name].strip().lower()
-        if value and (value in ("true", "gpu")) != want_gpu:
-            found.append(f"{label(value_name)}: {answers[value_name]!r}: the harness runs inference with the value "
-                         "True or gpu (any case) only on GPU entries, and any other value on CPU entries; enter "
+
+def value_errors(answers, rules):
+    found = []
+    for name, field in VALUES.items():
+        value, line = answers[name], rules.FIELD[field].line
+        problem = rules.value_problem(value, per_mode=rules.FIELD[field].per_mode)
+        if problem == "is empty":
+            found.append(f"{label(name)}: the answer is empty: enter a value for config line {line}"
+                         + (" (or null to leave the argument out)" if field == "pretrained" else ""))
+        elif problem:
+            found.append(f"{label(name)}: {value!r} {problem} (config line {line})")
+    for name, want_gpu in (("use_gpu_gpu_value", True), ("use_gpu_cpu_value", False)):
+        value = answers[name]
+        if value.strip() and rules.is_gpu_value(value) != want_gpu:
+            found.append(f"{label(name)}: {value!r}: the harness runs inference with the value True or gpu (any "
+                         "case) only on GPU entries, and any other value on CPU entries; enter "
                          + ("True or gpu" if want_gpu else "a CPU value such as False or cpu"))
+    return found
 
-    for command_name, (line, nullable, example) in COMMANDS.items():
-        command = answers[command_name]
-        if command.strip() == "null":
-            if not nullable:
-                found.append(f"{label(command_name)}: null is not possible here: enter the script the harness "
-                             f"runs (config line {line}), without python, e.g. {example}")
+
+def command_errors(answers, rules):
+    found = []
+    for name, (field, example) in COMMANDS.items():
+        command, where = answers[name], rules.FIELD[field]
+        line = f"config line {where.line}" if where.line else f"the config's {field} line"
+        if rules.is_null(command):
+            if field == "inference":
+                found.append(f"{label(name)}: null is not possible here: enter the script the harness "
+                             f"runs ({line}), without python, e.g. {example}")
             continue
-        problem = checker.command_problem(command)
+        problem = rules.command_problem(command)
         if problem:
-            found.append(f"{label(command_name)}: {command!r} {problem}. Enter the script path without python, "
+            found.append(f"{label(name)}: {command!r} {problem}. Enter the script path without python, "
                          f"then its fixed arguments, e.g. {example}"
-                         + (" (or null to skip the step)" if nullable else "") + f"; it becomes config line {line}")
+                         + ("" if field == "inference" else " (or null to skip the step)") + f"; it becomes {line}")
     return found
 
 
@@ -179,7 +182,7 @@ def existing_files(answers):
 
 
 def main():
-    problems = errors(ANSWERS, load_checker()) + existing_files(ANSWERS)
+    problems = errors(ANSWERS, load_rules()) + existing_files(ANSWERS)
     for problem in problems:
         print(f"ERROR: {problem}", file=sys.stderr)
     if problems:

@@ -1,4 +1,5 @@
 """Shared fixtures: bake the template once per session and hand out private copies."""
+import importlib.util
 import shutil
 import signal
 import subprocess
@@ -7,7 +8,17 @@ from pathlib import Path
 import pytest
 
 TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 CONFIG_REL = "test_tipc/configs/{name}/train_pact_infer_python.txt"
+TIPC_DIR = TEMPLATE_ROOT / "{{cookiecutter.model_name}}" / "test_tipc"
+
+
+def load_tipc_config():
+    """test_tipc/tipc_config.py of the template tree (copied into bakes unrendered): the config's schema and rules."""
+    spec = importlib.util.spec_from_file_location("tipc_config", TIPC_DIR / "tipc_config.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _default_interrupt_signals():
@@ -21,10 +32,6 @@ def popen_to_interrupt(args, **kwargs):
     SIGINT ignored and would pass that on; bash cannot trap a signal that was ignored when it started, so the
     harness would not see the SIGINT at all and the test would check its caller instead of the harness."""
     return subprocess.Popen(args, preexec_fn=_default_interrupt_signals, **kwargs)
-
-
-def pytest_configure(config):
-    config.addinivalue_line("markers", "slow: runs Paddle for real (train/export/infer); deselect with -m 'not slow'")
 
 
 @pytest.fixture(scope="session")

@@ -131,6 +131,7 @@ def test_whole_infer_with_null_export_runs_the_line_30_model(fake_repo):
     model_dir = fake_repo / "models" / "given"
     model_dir.mkdir(parents=True)
     (model_dir / "inference.pdmodel").write_text("model", encoding="utf-8")
+    (model_dir / "inference.pdiparams").write_text("params", encoding="utf-8")
     fake.write_config(fake_repo, fake.config_lines(l25="infer_export:null", l30="--model-dir:./models/given"))
     proc = fake.harness(fake_repo, mode="whole_infer")
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -168,8 +169,8 @@ def test_export_that_writes_no_model_fails(fake_repo):
     assert proc.returncode == 1, proc.stdout + proc.stderr
     failed = [x for x in fake.results(fake_repo) if x.startswith("Run failed")]
     assert len(failed) == 1 and "fake/noop.py --pretrained=" in failed[0]
-    assert (f"TIPC: the step exited 0 but ./{fake.LOG_DIR}/pact_train_cpu holds no inference model (*.pdmodel, "
-            "or *.json with its .pdiparams)") in proc.stdout
+    assert (f"TIPC: the step exited 0 but ./{fake.LOG_DIR}/pact_train_cpu holds no inference model (*.pdmodel "
+            "or *.json, with its .pdiparams)") in proc.stdout
     assert skip_rows(proc.stdout)["pact_train_cpu/infer_cpu_batchsize_1"] == "export failed"
     assert fake.summary_counts(proc.stdout) == (2, 1, 4)  # train and eval did their work
 
@@ -237,7 +238,7 @@ def test_prepare_whole_infer_needs_a_model_in_line_30(fake_repo, content):
     proc = fake.run(fake_repo, fake.PREPARE, fake.CONFIG, "whole_infer")
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert re.search(r"fake\.txt:30: line 25 is null, so whole_infer runs the exported model in '\./models/empty', "
-                     r"which holds no inference model \(\*\.pdmodel, or \*\.json with its \.pdiparams\)", proc.stderr)
+                     r"which holds no inference model \(\*\.pdmodel or \*\.json, with its \.pdiparams\)", proc.stderr)
 
 
 # ---------------------------------------------------------------- interruption and reruns (fake scripts)

@@ -1,9 +1,12 @@
-"""The GPU path, tested on machines without GPUs: the reference config's dry run and the nox GPU session's skips."""
+"""The GPU path, tested on machines without GPUs: the reference config's dry run, the nox GPU session's skips and
+when it is a default session."""
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from conftest import CONFIG_REL, TEMPLATE_ROOT
 
@@ -63,7 +66,7 @@ def test_reference_dry_run_cpu_entries(repo):
                             f"--pretrained={save}/latest.pdparams --model-dir={save}"]
 
 
-def run_gpu_session(tmp_path, fake_nvidia_smi):
+def run_nox(tmp_path, fake_nvidia_smi, *args):
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     if fake_nvidia_smi:
@@ -75,9 +78,26 @@ def run_gpu_session(tmp_path, fake_nvidia_smi):
     if not fake_nvidia_smi:  # hide any real nvidia-smi so the test means the same everywhere
         env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep)
                                       if not (Path(p) / "nvidia-smi").exists())
-    return subprocess.run([sys.executable, "-m", "nox", "-f", str(TEMPLATE_ROOT / "noxfile.py"),
-                           "-s", "tipc_lite_gpu", "--no-venv"], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run([sys.executable, "-m", "nox", "-f", str(TEMPLATE_ROOT / "noxfile.py"), *args],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+
+
+def run_gpu_session(tmp_path, fake_nvidia_smi):
+    return run_nox(tmp_path, fake_nvidia_smi, "-s", "tipc_lite_gpu", "--no-venv")
+
+
+@pytest.mark.parametrize("fake_nvidia_smi, mark", [(True, "*"), (False, "-")])
+def test_nox_list_selects_the_gpu_session_only_with_nvidia_smi(tmp_path, fake_nvidia_smi, mark):
+    """`nox -l` marks the sessions a bare `nox` runs with * and the others with -."""
+    proc = run_nox(tmp_path, fake_nvidia_smi, "-l")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    marks = {}
+    for line in proc.stdout.splitlines():
+        if line.startswith(("* ", "- ")):
+            marks[line[2:].split(" -> ")[0]] = line[0]
+    assert marks.get("tipc_lite_gpu") == mark, proc.stdout
+    assert {name: marks.get(name) for name in ("tipc_lite_cpu(paddle3)", "tests", "lint", "bench")} == {
+        "tipc_lite_cpu(paddle3)": "*", "tests": "*", "lint": "*", "bench": "-"}, proc.stdout
 
 
 def test_gpu_session_skips_without_nvidia_smi(tmp_path):

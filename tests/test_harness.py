@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import tipc_checks
-from conftest import popen_to_interrupt
+from conftest import FIXTURES, popen_to_interrupt
 
 HARNESS = "test_tipc/test_train_inference_python.sh"
 PREPARE = "test_tipc/prepare.sh"
@@ -67,8 +67,9 @@ FAKE_EXPORT = recording_prologue("export.py") + '''
 if not os.path.isfile(opts["--pretrained"]):
     sys.exit("no weights at " + opts["--pretrained"])
 os.makedirs(opts["--save-inference-dir"], exist_ok=True)
-with open(os.path.join(opts["--save-inference-dir"], "inference.pdmodel"), "w") as f:
-    f.write("model")
+for name in ("inference.pdmodel", "inference.pdiparams"):
+    with open(os.path.join(opts["--save-inference-dir"], name), "w") as f:
+        f.write(name)
 '''
 FAKE_INFER = recording_prologue("infer.py") + '''
 if not os.path.isfile(os.path.join(opts["--model-dir"], "inference.pdmodel")):
@@ -211,48 +212,6 @@ def func(repo, *args):
 
 # ---------------------------------------------------------------- common_func.sh, one function at a time
 
-def test_func_parser_key_splits_on_the_first_colon(baked_reference):
-    assert func(baked_reference, "func_parser_key", "a:b") == (0, "a\n")
-    assert func(baked_reference, "func_parser_key", "a:b:c") == (0, "a\n")
-    assert func(baked_reference, "func_parser_key", "-o Global.epochs:lite_train_lite_infer=2") == (
-        0, "-o Global.epochs\n")
-
-
-def test_func_parser_value_keeps_everything_after_the_first_colon(baked_reference):
-    assert func(baked_reference, "func_parser_value", "a:b") == (0, "b\n")
-    assert func(baked_reference, "func_parser_value", "a:b:c") == (0, "b:c\n")
-    assert func(baked_reference, "func_parser_value", "python:/opt/my py/bin/python") == (0, "/opt/my py/bin/python\n")
-    assert func(baked_reference, "func_parser_value", "--pretrained:") == (0, "")
-    assert func(baked_reference, "func_parser_value", "##") == (0, "")
-
-
-def test_func_parser_params_picks_the_mode(baked_reference):
-    line = "--epochs:lite_train_lite_infer=5|whole_train_whole_infer=90"
-    assert func(baked_reference, "func_parser_params", line, "lite_train_lite_infer") == (0, "5\n")
-    assert func(baked_reference, "func_parser_params", line, "whole_train_whole_infer") == (0, "90\n")
-    assert func(baked_reference, "func_parser_params", line, "whole_infer") == (0, "")
-    assert func(baked_reference, "func_parser_params", "--epochs:7", "whole_infer") == (0, "7\n")
-    assert func(baked_reference, "func_parser_params", "--pretrained:null", MODE) == (0, "null\n")
-    # lines 9 and 11 may be per mode too; a plain value keeps its '=' and '|'
-    weights = "--pretrained:lite_train_lite_infer=null|whole_train_whole_infer=./pre/fp32.pdparams"
-    assert func(baked_reference, "func_parser_params", weights, "whole_train_whole_infer") == (
-        0, "./pre/fp32.pdparams\n")
-    assert func(baked_reference, "func_parser_params", weights, MODE) == (0, "null\n")
-    assert func(baked_reference, "func_parser_params", "--data-path:./runs/lr=0.1", MODE) == (0, "./runs/lr=0.1\n")
-    assert func(baked_reference, "func_parser_params", "--device:cpu|gpu", MODE) == (0, "cpu|gpu\n")
-
-
-def test_func_set_params_drops_null_and_empty(baked_reference):
-    assert func(baked_reference, "func_set_params", "--epochs", "2") == (0, "--epochs=2\n")
-    assert func(baked_reference, "func_set_params", "-o Global.epochs", "2") == (0, "-o Global.epochs=2\n")
-    assert func(baked_reference, "func_set_params", "--pretrained", "null") == (0, "")
-    assert func(baked_reference, "func_set_params", "null", "5") == (0, "")
-    assert func(baked_reference, "func_set_params", "--pretrained", "") == (0, "")
-    assert func(baked_reference, "func_set_params", "", "5") == (0, "")
-    # a value the shell would split comes back as one eval-safe word
-    assert func(baked_reference, "func_set_params", "--data-path", "./my data") == (0, "--data-path=./my\\ data\n")
-
-
 def test_status_check_appends_plain_lines(baked_reference, tmp_path):
     log = tmp_path / "results.log"
     assert func(baked_reference, "status_check", "0", "python train.py --epochs=2", str(log))[0] == 0
@@ -265,50 +224,13 @@ def test_status_check_appends_plain_lines(baked_reference, tmp_path):
     ]
 
 
-@pytest.mark.parametrize("entry, kind, tag, env, nproc", [
-    ("-1", "cpu", "cpu", "env CUDA_VISIBLE_DEVICES=", "1"),
-    # launch reads an empty CUDA_VISIBLE_DEVICES as one GPU: multi-process CPU entries unset it
-    ("-1,-1", "cpu", "cpu_x2", "env -u CUDA_VISIBLE_DEVICES", "2"),
-    ("-1,-1,-1", "cpu", "cpu_x3", "env -u CUDA_VISIBLE_DEVICES", "3"),
-    ("0", "gpu", "gpus_0", "env CUDA_VISIBLE_DEVICES=0", "1"),
-    ("0,1", "gpu", "gpus_0,1", "env CUDA_VISIBLE_DEVICES=0,1", "2"),
-])
-def test_entry_helpers(baked_reference, entry, kind, tag, env, nproc):
-    assert func(baked_reference, "func_entry_kind", entry) == (0, kind + "\n")
-    assert func(baked_reference, "func_entry_tag", entry) == (0, tag + "\n")
-    assert func(baked_reference, "func_entry_env", entry) == (0, env + "\n")
-    assert func(baked_reference, "func_entry_nproc", entry) == (0, nproc + "\n")
-
-
-def test_entry_kind_rejects_mixed_entries(baked_reference):
-    assert func(baked_reference, "func_entry_kind", "0,-1") == (0, "invalid\n")
-    assert func(baked_reference, "func_entry_kind", "cpu") == (0, "invalid\n")
-
-
-def test_func_launch_args(baked_reference):
-    assert func(baked_reference, "func_launch_args", "-1", "./x/launch_logs") == (0, "")
-    assert func(baked_reference, "func_launch_args", "0", "./x/launch_logs") == (0, "")
-    assert func(baked_reference, "func_launch_args", "-1,-1", "./x/launch_logs") == (
-        0, "-m paddle.distributed.launch --log_dir=./x/launch_logs --nproc_per_node=2\n")
-    assert func(baked_reference, "func_launch_args", "0,1", "./x y/launch_logs") == (
-        0, "-m paddle.distributed.launch --log_dir=./x\\ y/launch_logs --devices=0,1\n")
-
-
-def test_func_pick_alternative(baked_reference):
-    assert func(baked_reference, "func_pick_alternative", "cpu|cpu|gpu|gpu", "2") == (0, "gpu\n")
-    assert func(baked_reference, "func_pick_alternative", "cpu|cpu|gpu|gpu", "0") == (0, "cpu\n")
-    assert func(baked_reference, "func_pick_alternative", "cpu", "3") == (0, "cpu\n")
-
-
 def test_small_helpers(baked_reference):
-    assert func(baked_reference, "func_join", "", "a", "", "b c", "") == (0, "a b c\n")
     assert func(baked_reference, "func_shell_quote", "./a,b/c=d") == (0, "./a,b/c=d\n")
     assert func(baked_reference, "func_shell_quote", "it's") == (0, "it\\'s\n")
+    script = 'source test_tipc/common_func.sh; func_shell_words_into out env A= "./my data" x,y; printf "%s\\n" "$out"'
+    assert subprocess.run(["bash", "-c", script], cwd=baked_reference, capture_output=True, text=True).stdout == (
+        "env A= ./my\\ data x,y\n")
     assert func(baked_reference, "func_format_us", "1234567") == (0, "1.23\n")
-    assert func(baked_reference, "func_infer_device_tag", "True") == (0, "gpu\n")
-    assert func(baked_reference, "func_infer_device_tag", "False") == (0, "cpu\n")
-    assert func(baked_reference, "func_is_gpu_value", "True")[0] == 0
-    assert func(baked_reference, "func_is_gpu_value", "False")[0] == 1
     code, out = func(baked_reference, "func_now_us")
     assert code == 0 and out.strip().isdigit() and len(out.strip()) >= 16
 
@@ -389,6 +311,44 @@ def test_reference_config_is_valid_for_every_mode(baked_reference):
         proc = subprocess.run([sys.executable, "test_tipc/check_config.py", config, mode], cwd=baked_reference,
                               capture_output=True, text=True)
         assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", ""), mode
+
+
+def test_upstream_32_line_config_validates_and_plans_in_the_reference_repo(repo):
+    """The guide's example config (line 3: this interpreter; line 5's key with its dashes, which upstream's
+    config lacked) validates and gives the guide's commands."""
+    lines = (FIXTURES / "upstream_train_pact_infer_python.txt").read_text(encoding="utf-8").splitlines()
+    lines[2] = f"python:{sys.executable}"
+    write_config(repo, lines, rel="test_tipc/configs/upstream/train_pact_infer_python.txt")
+    proc = harness(repo, config="test_tipc/configs/upstream/train_pact_infer_python.txt",
+                   env={"TIPC_DRY_RUN": "1", "TIPC_DEVICES": "gpu"})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    log = "./log/mobilenet_v3_small/lite_train_lite_infer/pact_train_gpus_0"
+    assert dry_run_lines(proc.stdout) == [
+        f"env CUDA_VISIBLE_DEVICES=0 {PY} train.py --pact_quant --device=gpu --output-dir={log} --epochs=5 "
+        "--batch-size=4 --data-path=./lite_data",
+        f"env CUDA_VISIBLE_DEVICES=0 {PY} tools/export_model.py --model=mobilenet_v3_small "
+        f"--pretrained={log}/latest.pdparams --save-inference-dir={log}",
+        f"env CUDA_VISIBLE_DEVICES=0 {PY} deploy/inference_python/infer.py --use-gpu=True --model-dir={log} "
+        "--batch-size=1 --img-path=./images/demo.jpg --benchmark=False",
+        f"env CUDA_VISIBLE_DEVICES=0 {PY} deploy/inference_python/infer.py --use-gpu=False --model-dir={log} "
+        "--batch-size=1 --img-path=./images/demo.jpg --benchmark=False"]
+    assert "[skip] pact_train_gpus_0/eval: line 17 (eval) is null" in proc.stdout
+
+
+def test_named_extension_lines_run_like_the_positional_ones(ext_repo):
+    """The same loops written by name (in another order) and by position: the same commands and logs."""
+    outcomes = []
+    named = ["precision:--precision:fp32|int8", "accuracy_check:fake/accuracy.py --img-path=./imgs",
+             "cpu_threads:--cpu-threads:1|2", "enable_mkldnn:--enable-mkldnn:True|False"]
+    for lines in (ext_lines(loops=LOOPS[:3], l28="--use-gpu:False"),
+                  config_lines(l28="--use-gpu:False") + [EXT_HEADER] + named):
+        shutil.rmtree(ext_repo / "log", ignore_errors=True)
+        write_config(ext_repo, lines)
+        proc = harness(ext_repo)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        outcomes.append((results(ext_repo), sorted(p.name for p in (ext_repo / LOG_DIR).glob("*.log"))))
+    assert outcomes[0] == outcomes[1]
+    assert len([x for x in outcomes[0][0] if "fake/infer.py" in x]) == 16
 
 
 # ---------------------------------------------------------------- running the chain
@@ -788,27 +748,6 @@ def ext_repo(fake_repo):
     return fake_repo
 
 
-def test_func_parser_params_on_command_lines(baked_reference):
-    line = "accuracy_check:a.py --model=x --img-path=./v"
-    assert func(baked_reference, "func_parser_params", line, MODE) == (0, "a.py --model=x --img-path=./v\n")
-    per_mode = "accuracy_check:lite_train_lite_infer=a.py --x=1|whole_infer=a.py --compare-results=gt.json"
-    assert func(baked_reference, "func_parser_params", per_mode, MODE) == (0, "a.py --x=1\n")
-    assert func(baked_reference, "func_parser_params", per_mode, "whole_infer") == (
-        0, "a.py --compare-results=gt.json\n")
-    assert func(baked_reference, "func_parser_params", per_mode, "whole_train_whole_infer") == (0, "")
-    assert func(baked_reference, "func_parser_params", "accuracy_check:null", MODE) == (0, "null\n")
-
-
-def test_func_infer_combo_tag_and_header(baked_reference):
-    assert func(baked_reference, "func_infer_combo_tag", "mkldnn", "True", "threads", "2", "precision", "auto") == (
-        0, "mkldnn_True_threads_2_precision_auto\n")
-    assert func(baked_reference, "func_infer_combo_tag", "tensorrt", "False", "", "", "precision", "") == (
-        0, "tensorrt_False\n")
-    assert func(baked_reference, "func_infer_combo_tag", "mkldnn", "", "threads", "", "precision", "") == (0, "\n")
-    assert func(baked_reference, "func_is_extension_header", EXT_HEADER)[0] == 0
-    assert func(baked_reference, "func_is_extension_header", "===train_benchmark_params===")[0] == 1
-
-
 LOOPS = ["--enable-mkldnn:True|False", "--cpu-threads:1|2", "--precision:fp32|int8", "--use-tensorrt:False|True"]
 
 
@@ -921,6 +860,7 @@ def test_whole_infer_without_export_skips_the_accuracy_step(ext_repo):
     write_config(ext_repo, ext_lines(l25="infer_export:null", l30="--model-dir:./models/given"))
     (ext_repo / "models" / "given").mkdir(parents=True)
     (ext_repo / "models" / "given" / "inference.pdmodel").write_text("model", encoding="utf-8")
+    (ext_repo / "models" / "given" / "inference.pdiparams").write_text("params", encoding="utf-8")
     proc = harness(ext_repo, mode="whole_infer")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert re.search(r"^SKIP +- +whole_infer_cpu/accuracy +\(line 25 \(infer_export\) is null: no export of the "
@@ -1009,8 +949,10 @@ def test_prepare_whole_train_without_fp32_command_names_the_missing_weights(fake
     whole_config(fake_repo, fp32_line)
     proc = run(fake_repo, PREPARE, CONFIG, WHOLE)
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert re.search(r"fake\.txt:9: the FP32 weights './pretrain/fp32 w\.pdparams' .* do not exist, and line 39 "
-                     r"\(fp32_pretrain\) gives no command", proc.stderr)
+    missing = (r"the config has no fp32_pretrain line" if fp32_line is None
+               else r"line 39 \(fp32_pretrain\) gives no command")
+    assert re.search(r"fake\.txt:9: the FP32 weights './pretrain/fp32 w\.pdparams' .* do not exist, and " + missing,
+                     proc.stderr)
     assert calls(fake_repo) == []
 
 

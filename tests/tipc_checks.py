@@ -2,14 +2,15 @@
 
 Each function returns a list of problems (empty = fine), so callers can report all of them at once.
 """
+import importlib.util
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 RESULT_LINE = re.compile(r"^Run (successfully|failed) with command - (.*)!\s*$")
 INFER_LINE = re.compile(r"^image_name: (.+), class_id: (-?\d+), prob: ([-+0-9.eE]+)$")
 INFER_LOG = re.compile(r"^infer_(cpu|gpu|default)(_[A-Za-z]+_[A-Za-z0-9_.-]+?)*_batchsize_[A-Za-z0-9_.-]+\.log$")
-QUANT_OP_MARKS = (b"quantize_linear", b"fake_quantize", b"fake_channel_wise")
 # How a results-log command is recognised as a step of the reference chain.
 STEP_SCRIPTS = {
     "train": "train.py --pact_quant",
@@ -32,6 +33,26 @@ def shell_word(value):
                           check=True).stdout
 
 
+def _template_module(name):
+    """pact_cls.<name> of the template, which must import no Paddle. It is imported under a package name of its own,
+    so that it never stands in for the pact_cls of a baked repo that a test imports, and without writing __pycache__
+    into the template (bakes would copy it)."""
+    package_dir = Path(__file__).resolve().parents[1] / "{{cookiecutter.model_name}}" / "pact_cls"
+    dont_write_bytecode, sys.dont_write_bytecode = sys.dont_write_bytecode, True
+    try:
+        if "template_pact_cls" not in sys.modules:
+            spec = importlib.util.spec_from_file_location("template_pact_cls", package_dir / "__init__.py",
+                                                          submodule_search_locations=[str(package_dir)])
+            package = importlib.util.module_from_spec(spec)
+            sys.modules[spec.name] = package
+            spec.loader.exec_module(package)
+        return importlib.import_module("template_pact_cls." + name)
+    finally:
+        sys.dont_write_bytecode = dont_write_bytecode
+
+
+# Finds and inspects inference models as the reference repo does: one rule for the repo and its checks.
+inference_model = _template_module("inference_model")
 
 
 def read_results(log_dir):
@@ -74,12 +95,11 @@ def infer_lines(text):
 
 
 def model_file(model_dir):
-    """The inference model in ``model_dir``: a .json (Paddle 3 PIR) or .pdmodel with its .pdiparams beside it."""
-    for ext in (".json", ".pdmodel"):
-        for found in sorted(Path(model_dir).glob("*" + ext)):
-            if found.with_suffix(".pdiparams").is_file():  # not train_args.json
-                return found
-    return None
+    """The inference model in ``model_dir`` (pact_cls.inference_model.find_model_files), or None."""
+    try:
+        return Path(inference_model.find_model_files(str(model_dir))[0])
+    except inference_model.UserError:
+        return None
 
 
 def check_quantized_model(model_dir, fp32_params_bytes=None, max_ratio=0.5):
@@ -87,12 +107,10 @@ def check_quantized_model(model_dir, fp32_params_bytes=None, max_ratio=0.5):
     found = model_file(model_dir)
     if found is None:
         return [f"{model_dir}: no inference model (*.json / *.pdmodel)"]
-    if not any(mark in found.read_bytes() for mark in QUANT_OP_MARKS):
+    if not inference_model.is_quantized_model(found):
         problems.append(f"{found}: no quantize/dequantize ops: the export is not a quantized model")
     params = found.with_suffix(".pdiparams")
-    if not params.is_file():
-        problems.append(f"{params} missing")
-    elif fp32_params_bytes and params.stat().st_size > max_ratio * fp32_params_bytes:
+    if fp32_params_bytes and params.stat().st_size > max_ratio * fp32_params_bytes:
         problems.append(f"{params}: {params.stat().st_size} bytes, more than {max_ratio} x FP32 "
                         f"({fp32_params_bytes} bytes): weights are not int8")
     return problems

@@ -7,13 +7,8 @@
 import argparse
 import sys
 
+from pact_cls.device import default_device, device_kind
 from pact_cls.utils import run_main, str2bool
-
-
-def default_device():
-    import paddle
-
-    return "gpu" if paddle.device.is_compiled_with_cuda() and paddle.device.cuda.device_count() > 0 else "cpu"
 
 
 def parse_args(argv=None):
@@ -38,7 +33,7 @@ def parse_args(argv=None):
                        help="PACT quantization-aware training with PaddleSlim")
 
     group = parser.add_argument_group("Training parameters")
-    group.add_argument("--device", default=None, help="cpu or gpu (default: gpu when available)")
+    group.add_argument("--device", type=device_kind, default=None, help="cpu or gpu (default: gpu when available)")
     group.add_argument("--epochs", type=int, default=5)
     group.add_argument("-b", "--batch-size", type=int, default=4)
     group.add_argument("--optimizer", choices=("momentum", "adamw"), default="momentum",

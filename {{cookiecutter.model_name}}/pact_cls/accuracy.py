@@ -6,18 +6,12 @@ import os
 import numpy as np
 
 from . import UserError
+from .predictor import softmax
 
 
 def inference_results(classifier, paths, batch_size=8):
     """{image path: (class_id, prob, probs)} from Paddle Inference."""
-    results = {}
-    for start in range(0, len(paths), batch_size):
-        chunk = paths[start:start + batch_size]
-        logits = classifier.infer(classifier.preprocess(chunk))
-        for path, row in zip(chunk, logits):
-            probs = _softmax(row)
-            results[path] = (int(probs.argmax()), float(probs.max()), probs)
-    return results
+    return _results(lambda chunk: classifier.infer(classifier.preprocess(chunk)), paths, batch_size)
 
 
 def dygraph_results(model, classifier, paths, batch_size=8):
@@ -25,20 +19,19 @@ def dygraph_results(model, classifier, paths, batch_size=8):
     import paddle
 
     model.eval()
-    results = {}
     with paddle.no_grad():
-        for start in range(0, len(paths), batch_size):
-            chunk = paths[start:start + batch_size]
-            logits = model(paddle.to_tensor(classifier.preprocess(chunk))).numpy()
-            for path, row in zip(chunk, logits):
-                probs = _softmax(row)
-                results[path] = (int(probs.argmax()), float(probs.max()), probs)
+        return _results(lambda chunk: model(paddle.to_tensor(classifier.preprocess(chunk))).numpy(), paths,
+                        batch_size)
+
+
+def _results(logits_of, paths, batch_size):
+    """{image path: (class_id, prob, probs)} from ``logits_of(paths of one batch)``."""
+    results = {}
+    for start in range(0, len(paths), batch_size):
+        chunk = paths[start:start + batch_size]
+        for path, probs in zip(chunk, softmax(logits_of(chunk))):
+            results[path] = (int(probs.argmax()), float(probs.max()), probs)
     return results
-
-
-def _softmax(row):
-    shifted = np.exp(row - row.max())
-    return shifted / shifted.sum()
 
 
 def agreement(reference, candidate, tie_margin=0.0):

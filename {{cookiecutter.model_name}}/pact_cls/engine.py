@@ -8,37 +8,34 @@ import numpy as np
 import paddle
 import paddle.nn.functional as F
 
-from . import UserError, data, models, quant
+from . import UserError, data, device, models, quant
 from .utils import log
 
 
-def set_device(device):
-    if device.startswith("gpu") and not paddle.device.is_compiled_with_cuda():
-        raise UserError(f"--device={device} but this Paddle is a CPU build: "
-                        "install paddlepaddle-gpu or use --device=cpu")
-    paddle.set_device(device)
-
-
-def build_network(args, num_classes, weights=None, evaluate=False):
-    """The network to train or evaluate, quantized when asked, with weights loaded strictly.
-
-    FP32 weights are loaded before quantizing (QAT fine-tunes an FP32 model); PACT weights after.
-    To evaluate with --pact_quant the weights must be PACT weights: a freshly quantized FP32 network
-    is not what a PACT training produced. Returns (model, quanter or None).
-    """
-    model = models.build_model(args.model, num_classes)
+def build_network(arch, num_classes, weights=None, pact=False, evaluate=False):
+    """The network to train or evaluate, PACT-quantized when ``pact``, with the ``weights`` of a .pdparams path
+    (None: none) loaded strictly. Returns (model, quanter or None)."""
     state = models.load_checkpoint(weights) if weights else None
+    return network_from_state(arch, num_classes, state, weights, pact, evaluate)
+
+
+def network_from_state(arch, num_classes, state, weights, pact=False, evaluate=False):
+    """build_network for a state dict already loaded from the path ``weights`` (None for no weights).
+
+    FP32 weights are loaded before quantizing (QAT fine-tunes an FP32 model); PACT weights after. To ``evaluate``
+    a PACT network the weights must be PACT weights: a freshly quantized FP32 network is not what a PACT training
+    produced.
+    """
+    model = models.build_model(arch, num_classes)
     weights_are_pact = state is not None and quant.is_quantized_state_dict(state)
-    if evaluate and args.pact_quant and state is not None and not weights_are_pact:
+    if evaluate and pact and state is not None and not weights_are_pact:
         raise UserError(f"--pact_quant: {weights!r} holds FP32 weights, not PACT weights; the train step "
                         "did not quantize (is --pact_quant on its command line?)")
+    if weights_are_pact and not pact:
+        raise UserError(f"{weights!r} holds PACT (quantized) weights: add --pact_quant to use them")
     if state is not None and not weights_are_pact:
         models.apply_state_dict(model, state, weights)
-    quanter = None
-    if args.pact_quant or weights_are_pact:
-        if weights_are_pact and not args.pact_quant:
-            raise UserError(f"{weights!r} holds PACT (quantized) weights: add --pact_quant to use them")
-        quanter = quant.quantize(model)
+    quanter = quant.quantize(model) if pact else None
     if weights_are_pact:
         models.apply_state_dict(model, state, weights)
     return model, quanter
@@ -85,9 +82,10 @@ def test_only(args):
     """``train.py --test-only``: evaluate the given weights (the quantized network for PACT weights)."""
     if args.pact_quant:
         quant.require_paddleslim()
-    set_device(args.device)
+    device.set_device(args.device)
     val_set = data.image_folder(args.data_path, "val", args.img_size)
-    model, quanter = build_network(args, len(val_set.classes), weights=args.pretrained, evaluate=True)
+    model, quanter = build_network(args.model, len(val_set.classes), args.pretrained, pact=args.pact_quant,
+                                   evaluate=True)
     kind = "PACT-quantized" if quanter else "FP32"
     metrics = evaluate(model, data.loader(val_set, args.batch_size, False, args.workers, distributed=False))
     log(f"[eval] {kind} {args.model} on {metrics['samples']} images of {args.data_path}/val: "
@@ -96,79 +94,100 @@ def test_only(args):
 
 
 def train(args):
+    """``train.py``: train (PACT QAT with ``--pact_quant``), save latest.pdparams every epoch, evaluate at the end."""
     if args.pact_quant:
         quant.require_paddleslim()
-    set_device(args.device)
-    world_size = paddle.distributed.get_world_size()
-    rank = paddle.distributed.get_rank()
+    device.set_device(args.device)
+    world_size, rank = start_processes(args.seed)
     distributed = world_size > 1
-    if distributed:
-        paddle.distributed.init_parallel_env()
-    paddle.seed(args.seed)
-    np.random.seed(args.seed)
-
-    train_set = data.image_folder(args.data_path, "train", args.img_size, args.crop_scale_min, args.hflip)
-    val_set = data.image_folder(args.data_path, "val", args.img_size)
-    if train_set.classes != val_set.classes:
-        raise UserError(f"train and val class folders differ under {args.data_path!r}: "
-                        f"{train_set.classes} vs {val_set.classes}")
+    train_set, val_set = training_data(args.data_path, args.img_size, args.crop_scale_min, args.hflip)
     num_classes = len(train_set.classes)
-    model, quanter = build_network(args, num_classes, weights=args.pretrained)
+    model, quanter = build_network(args.model, num_classes, args.pretrained, pact=args.pact_quant)
     if args.bn_momentum is not None:
         models.set_bn_momentum(model, args.bn_momentum)
-    network = model
-    if distributed:
-        network = paddle.DataParallel(model)
-
+    network = paddle.DataParallel(model) if distributed else model
     train_loader = data.loader(train_set, args.batch_size, True, args.workers, distributed)
-    val_loader = data.loader(val_set, args.batch_size, False, args.workers, distributed=False)
-    iters = len(train_loader)
-    schedule = paddle.optimizer.lr.CosineAnnealingDecay(args.lr, T_max=max(args.epochs * iters, 1))
-    if args.optimizer == "adamw":
-        optimizer = paddle.optimizer.AdamW(schedule, parameters=network.parameters(), weight_decay=args.weight_decay)
-    else:
-        optimizer = paddle.optimizer.Momentum(schedule, momentum=args.momentum, parameters=network.parameters(),
-                                              weight_decay=args.weight_decay)
-
+    schedule = paddle.optimizer.lr.CosineAnnealingDecay(args.lr, T_max=max(args.epochs * len(train_loader), 1))
+    optimizer = build_optimizer(args.optimizer, schedule, network.parameters(), args.momentum, args.weight_decay)
     is_writer = rank == 0
     if is_writer:
-        os.makedirs(args.output_dir, exist_ok=True)
-        resolved = dict(vars(args), num_classes=num_classes, classes=train_set.classes, world_size=world_size,
-                        paddle_version=paddle.__version__)
-        with open(os.path.join(args.output_dir, "train_args.json"), "w", encoding="utf-8") as f:
-            json.dump(resolved, f, indent=2)
+        write_train_args(args.output_dir, dict(vars(args), num_classes=num_classes, classes=train_set.classes,
+                                               world_size=world_size, paddle_version=paddle.__version__))
     log(f"[train] {'PACT QAT' if quanter else 'FP32'} {args.model}, {num_classes} classes, "
         f"{len(train_set)} train / {len(val_set)} val images, world size {world_size}, rank {rank}, "
         f"device {paddle.device.get_device()}, input {args.img_size}x{args.img_size}, "
         f"{'from ' + args.pretrained if args.pretrained else 'from scratch'}")
-
     for epoch in range(1, args.epochs + 1):
-        network.train()
-        reader_start = time.perf_counter()
-        for step, (images, labels) in enumerate(train_loader, 1):
-            reader_cost = time.perf_counter() - reader_start
-            labels = labels.astype("int64").reshape([-1])
-            logits = network(images)
-            loss = F.cross_entropy(logits, labels)
-            loss.backward()
-            optimizer.step()
-            optimizer.clear_grad()
-            lr = optimizer.get_lr()
-            schedule.step()
-            batch_cost = time.perf_counter() - reader_start
-            if step == 1 or step == iters or step % args.print_freq == 0:
-                log(f"[train] epoch {epoch}/{args.epochs}, iter {step}/{iters}, loss: {float(loss):.5f}, "
-                    f"lr: {lr:.6f}, reader_cost: {reader_cost:.4f} s, batch_cost: {batch_cost:.4f} s, "
-                    f"ips: {labels.shape[0] / batch_cost:.2f} samples/s")
-            reader_start = time.perf_counter()
+        train_one_epoch(network, train_loader, optimizer, schedule, epoch, args.epochs, args.print_freq)
         if is_writer:
-            # The inner model's state dict: its keys match a fresh (quantized) network, with or without DataParallel.
-            paddle.save(model.state_dict(), os.path.join(args.output_dir, "latest.pdparams"))
-            paddle.save(optimizer.state_dict(), os.path.join(args.output_dir, "latest.pdopt"))
+            save_checkpoint(model, optimizer, args.output_dir)
     if distributed:
         log(f"[train] rank {rank}/{world_size} trainable weights sha256: {weights_digest(model)}")
     if is_writer:
-        metrics = evaluate(model, val_loader)
+        metrics = evaluate(model, data.loader(val_set, args.batch_size, False, args.workers, distributed=False))
         log(f"[train] done, val top1: {metrics['top1']:.4f}, top5: {metrics['top5']:.4f}; "
             f"saved {os.path.join(args.output_dir, 'latest.pdparams')}")
     return 0
+
+
+def start_processes(seed):
+    """Join the processes of a ``paddle.distributed.launch`` (if any) and seed this one; returns (world size, rank)."""
+    world_size = paddle.distributed.get_world_size()
+    if world_size > 1:
+        paddle.distributed.init_parallel_env()
+    paddle.seed(seed)
+    np.random.seed(seed)
+    return world_size, paddle.distributed.get_rank()
+
+
+def training_data(data_path, img_size, crop_scale_min, hflip):
+    """The train split (augmented) and the val split of ``data_path``, which must have the same class folders."""
+    train_set = data.image_folder(data_path, "train", img_size, crop_scale_min, hflip)
+    val_set = data.image_folder(data_path, "val", img_size)
+    if train_set.classes != val_set.classes:
+        raise UserError(f"train and val class folders differ under {data_path!r}: "
+                        f"{train_set.classes} vs {val_set.classes}")
+    return train_set, val_set
+
+
+def build_optimizer(name, schedule, parameters, momentum, weight_decay):
+    """AdamW for ``name`` "adamw", else SGD with ``momentum``."""
+    if name == "adamw":
+        return paddle.optimizer.AdamW(schedule, parameters=parameters, weight_decay=weight_decay)
+    return paddle.optimizer.Momentum(schedule, momentum=momentum, parameters=parameters, weight_decay=weight_decay)
+
+
+def write_train_args(output_dir, resolved):
+    os.makedirs(output_dir, exist_ok=True)
+    with open(os.path.join(output_dir, "train_args.json"), "w", encoding="utf-8") as f:
+        json.dump(resolved, f, indent=2)
+
+
+def train_one_epoch(network, loader, optimizer, schedule, epoch, epochs, print_freq):
+    """One pass over ``loader``, stepping ``schedule`` every batch; logs the first, the last and every
+    ``print_freq``-th iteration (``epoch`` of ``epochs`` names the pass in the log)."""
+    network.train()
+    iters = len(loader)
+    reader_start = time.perf_counter()
+    for step, (images, labels) in enumerate(loader, 1):
+        reader_cost = time.perf_counter() - reader_start
+        labels = labels.astype("int64").reshape([-1])
+        loss = F.cross_entropy(network(images), labels)
+        loss.backward()
+        optimizer.step()
+        optimizer.clear_grad()
+        lr = optimizer.get_lr()
+        schedule.step()
+        batch_cost = time.perf_counter() - reader_start
+        if step == 1 or step == iters or step % print_freq == 0:
+            log(f"[train] epoch {epoch}/{epochs}, iter {step}/{iters}, loss: {float(loss):.5f}, "
+                f"lr: {lr:.6f}, reader_cost: {reader_cost:.4f} s, batch_cost: {batch_cost:.4f} s, "
+                f"ips: {labels.shape[0] / batch_cost:.2f} samples/s")
+        reader_start = time.perf_counter()
+
+
+def save_checkpoint(model, optimizer, output_dir):
+    """latest.pdparams and latest.pdopt in ``output_dir``. ``model`` is the network inside DataParallel: its keys
+    match a fresh (quantized) network, with or without DataParallel."""
+    paddle.save(model.state_dict(), os.path.join(output_dir, "latest.pdparams"))
+    paddle.save(optimizer.state_dict(), os.path.join(output_dir, "latest.pdopt"))

@@ -5,11 +5,11 @@ import sys
 import time
 
 import numpy as np
-from PIL import Image
 
 from . import UserError
-from .data import IMAGE_EXTENSIONS, eval_transform
-from .export import PREPROCESS_FILE, find_model_files, is_quantized_model, read_img_size
+from .data import IMAGE_EXTENSIONS, eval_transform, read_image
+from .device import cuda_problem
+from .inference_model import INFERENCE_YML, find_model_files, is_quantized_model, read_img_size
 
 
 def list_images(img_path):
@@ -77,8 +77,14 @@ def mkldnn_int8_ops(int8_ops):
     return set(AUTO_INT8_OPS[kind]), f"{', '.join(AUTO_INT8_OPS[kind])} ({AUTO_INT8_WHY[kind]})"
 
 
+def softmax(logits):
+    """Probabilities over the last axis (the exported network outputs logits)."""
+    shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return shifted / shifted.sum(axis=-1, keepdims=True)
+
+
 class Classifier:
-    """Loads ``<model_dir>/*.json|*.pdmodel`` into a Paddle Inference predictor."""
+    """The inference model of ``model_dir`` (see find_model_files) in a Paddle Inference predictor."""
 
     def __init__(self, model_dir, use_gpu=False, precision="auto", enable_mkldnn=True, cpu_threads=2, img_size=None,
                  use_tensorrt=False, batch_size=1, int8_ops="auto"):
@@ -86,42 +92,26 @@ class Classifier:
 
         self.model_file, self.params_file = find_model_files(model_dir)
         self.quantized = is_quantized_model(self.model_file)
-        self.precision = ("int8" if self.quantized else "fp32") if precision == "auto" else precision
-        if self.precision == "fp16" and not (use_gpu and use_tensorrt):
-            raise UserError("--precision=fp16 needs --use-gpu=True --use-tensorrt=True")
-        if self.precision == "int8" and not self.quantized:
-            raise UserError(f"--precision=int8 needs a quantized model; {self.model_file!r} is FP32")
+        self.precision = self._choose_precision(precision, use_gpu, use_tensorrt)
         config = inference.Config(self.model_file, self.params_file)
         self.int8_ops = None  # oneDNN int8 op types, when they are chosen here
         if use_gpu:
-            import paddle
-
-            if not paddle.device.is_compiled_with_cuda() or paddle.device.cuda.device_count() == 0:
-                raise UserError("--use-gpu=True but no CUDA GPU or no CUDA build of Paddle here: "
-                                "install paddlepaddle-gpu on a GPU machine, or run with --use-gpu=False")
-            config.enable_use_gpu(256, 0)
+            self._run_on_gpu(config, use_tensorrt, batch_size)
             enable_mkldnn = False
-            if use_tensorrt:
-                enable_tensorrt(config, self.precision, batch_size)
         elif use_tensorrt:
             raise UserError("--use-tensorrt=True needs --use-gpu=True: TensorRT runs on NVIDIA GPUs only")
         else:
-            config.disable_gpu()
-            config.set_cpu_math_library_num_threads(cpu_threads)
-            if enable_mkldnn:
-                config.enable_mkldnn()
-                if self.precision == "int8":
-                    ops, self.int8_ops = mkldnn_int8_ops(int8_ops)
-                    config.enable_mkldnn_int8(ops)
-        if not self.model_file.endswith(".json"):
-            # Paddle Inference 3.x fails in memory_optimize_pass on PIR (.json) models.
+            self._run_on_cpu(config, enable_mkldnn, cpu_threads, int8_ops)
+        # Paddle Inference 3.x fails in memory_optimize_pass on PIR (.json) models.
+        memory_optim = not self.model_file.endswith(".json")
+        if memory_optim:
             config.enable_memory_optim()
         config.switch_ir_optim(True)
         config.disable_glog_info()
         self.conf = {
             "runtime_device": "gpu" if use_gpu else "cpu",
             "ir_optim": True,
-            "enable_memory_optim": not self.model_file.endswith(".json"),
+            "enable_memory_optim": memory_optim,
             "enable_tensorrt": bool(use_gpu and use_tensorrt),
             "enable_mkldnn": bool(enable_mkldnn),
             "cpu_math_library_num_threads": cpu_threads,
@@ -129,24 +119,36 @@ class Classifier:
         self.predictor = inference.create_predictor(config)
         self.input = self.predictor.get_input_handle(self.predictor.get_input_names()[0])
         self.output = self.predictor.get_output_handle(self.predictor.get_output_names()[0])
-        self.img_size = img_size or read_img_size(model_dir)
-        if self.img_size is None:
-            self.img_size = 224
-            print(f"WARNING: {model_dir} has no {PREPROCESS_FILE} (tools/export_model.py writes it): feeding "
-                  f"{self.img_size}x{self.img_size} images; pass --img-size if the model was exported for another size",
-                  file=sys.stderr, flush=True)
+        self.img_size = img_size or _recorded_img_size(model_dir)
         self.transform = eval_transform(self.img_size)
 
+    def _choose_precision(self, precision, use_gpu, use_tensorrt):
+        chosen = ("int8" if self.quantized else "fp32") if precision == "auto" else precision
+        if chosen == "fp16" and not (use_gpu and use_tensorrt):
+            raise UserError("--precision=fp16 needs --use-gpu=True --use-tensorrt=True")
+        if chosen == "int8" and not self.quantized:
+            raise UserError(f"--precision=int8 needs a quantized model; {self.model_file!r} is FP32")
+        return chosen
+
+    def _run_on_gpu(self, config, use_tensorrt, batch_size):
+        if cuda_problem() is not None:
+            raise UserError("--use-gpu=True but no CUDA GPU or no CUDA build of Paddle here: "
+                            "install paddlepaddle-gpu on a GPU machine, or run with --use-gpu=False")
+        config.enable_use_gpu(256, 0)
+        if use_tensorrt:
+            enable_tensorrt(config, self.precision, batch_size)
+
+    def _run_on_cpu(self, config, enable_mkldnn, cpu_threads, int8_ops):
+        config.disable_gpu()
+        config.set_cpu_math_library_num_threads(cpu_threads)
+        if enable_mkldnn:
+            config.enable_mkldnn()
+            if self.precision == "int8":
+                ops, self.int8_ops = mkldnn_int8_ops(int8_ops)
+                config.enable_mkldnn_int8(ops)
+
     def preprocess(self, paths):
-        batch = []
-        for path in paths:
-            try:
-                with Image.open(path) as img:
-                    image = img.convert("RGB")
-            except Exception as err:
-                raise UserError(f"cannot read image {path!r}: {err}") from err
-            batch.append(np.asarray(self.transform(image), dtype="float32"))
-        return np.stack(batch)
+        return np.stack([np.asarray(self.transform(read_image(path)), dtype="float32") for path in paths])
 
     def infer(self, batch):
         self.input.reshape(list(batch.shape))
@@ -156,11 +158,21 @@ class Classifier:
 
     @staticmethod
     def postprocess(logits):
-        """Softmax (the exported network outputs logits) → (class ids, probabilities)."""
-        shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
-        probs = shifted / shifted.sum(axis=-1, keepdims=True)
+        """Logits → (class ids, their probabilities)."""
+        probs = softmax(logits)
         ids = probs.argmax(axis=-1)
         return ids, probs[np.arange(len(ids)), ids]
+
+
+def _recorded_img_size(model_dir):
+    """The input size inference.yml records, or 224 with a warning when the folder has no inference.yml."""
+    size = read_img_size(model_dir)
+    if size is None:
+        size = 224
+        print(f"WARNING: {model_dir} has no {INFERENCE_YML} (tools/export_model.py writes it): feeding "
+              f"{size}x{size} images; pass --img-size if the model was exported for another size",
+              file=sys.stderr, flush=True)
+    return size
 
 
 def enable_tensorrt(config, precision, batch_size):

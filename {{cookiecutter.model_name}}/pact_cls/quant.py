@@ -1,8 +1,9 @@
 """PACT quantization-aware training with PaddleSlim (dygraph QAT)."""
 from . import UserError
 
-# SPEC §3: PACT on activations, channel-wise abs-max weights, moving-average abs-max activations, 8 bits,
-# on Conv2D and Linear. onnx_format=True exports quantize_linear/dequantize_linear ops with int8 weights.
+# PACT quantization-aware training: activations are clipped by PACT's learned bound and quantized with a moving-average
+# abs-max scale, weights with one abs-max scale per output channel, both to 8 bits, in every Conv2D and Linear layer.
+# onnx_format=True exports quantize_linear/dequantize_linear ops with int8 weights.
 PACT_CONFIG = {
     "weight_preprocess_type": None,
     "activation_preprocess_type": "PACT",

@@ -8,36 +8,27 @@
 #   whole_train_whole_infer: the data set of config line 11 (its value for this mode): ./whole_data is
 #       built like ./lite_data from test_images/whole_data.tar (the whole bundled digits set, made by
 #       make_lite_data.py if missing); any other path must exist. Then the FP32 weights of line 9 (its
-#       value for this mode, unless null): when they do not exist, the optional line 39 (fp32_pretrain)
-#       trains them: <line 39 command> <line 5 key>=<first entry's device> <line 7 key>=<weights
-#       without .pdparams>_train <line 11 key>=<data set>, and its <line 10> file is copied to the
-#       line-9 path. Existing weights are kept (delete them to train again).
+#       value for this mode, unless null): when they do not exist, the optional fp32_pretrain line trains
+#       them: <its command> <line 5 key>=<device of the first entry TIPC_DEVICES selects> <line 7 key>=<weights
+#       without .pdparams>_train <line 11 key>=<data set>, and its <line 10> file is copied to the line-9 path.
+#       Existing weights are kept (delete them to train again).
 #   whole_infer: check that the weights on config line 24 exist (line 25 null: that the folder of
 #       line 30 holds an inference model).
+# What to make comes from tipc_config.py next to this script, which reads the config.
 # Safe to repeat in the same directory. Exit status: 0 ready, 1 something is missing or broken,
 # 2 bad argument or config.
 
 set -o pipefail
 
-if ((BASH_VERSINFO[0] < 4)); then
-    echo "prepare.sh needs bash >= 4 (found $BASH_VERSION)" >&2
-    exit 2
-fi
-
 TIPC_DIR=$(dirname -- "${BASH_SOURCE[0]}")
 # shellcheck source-path=SCRIPTDIR source=common_func.sh
 source "$TIPC_DIR/common_func.sh"
-
-if [[ $# -ne 2 ]]; then
-    echo "usage: bash $0 CONFIG MODE  (MODE: lite_train_lite_infer, lite_train_whole_infer," \
-        "whole_train_whole_infer, whole_infer)" >&2
-    exit 2
-fi
+func_check_usage "$0" $# || exit 2
 CONFIG=$1
 MODE=$2
-func_check_config "$CONFIG" "$MODE" || exit 2
-func_read_config "$CONFIG"
-python=$(func_parser_value "${CONFIG_LINES[3]}")
+plan=$(func_tipc_config prepare "$CONFIG" "$MODE") || exit 2
+eval "$plan"
+python=$PREP_PYTHON
 
 LITE_TAR=test_images/lite_data.tar
 WHOLE_TAR=test_images/whole_data.tar
@@ -79,48 +70,39 @@ prepare_data() { # TAR ROOT [MAKE_ARGS...]
 }
 
 check_whole_infer_inputs() {
-    local weights export_script model_dir
-    weights=$(func_parser_value "${CONFIG_LINES[24]}")
-    export_script=$(func_parser_value "${CONFIG_LINES[25]}")
-    if [[ $export_script != null ]]; then
-        [[ -f $weights ]] || fail "$CONFIG:24: trained weights for whole_infer: '$weights' does not" \
-            "exist. Put the weights to export there (e.g. copy a <trainer>_cpu/$(func_parser_value "${CONFIG_LINES[10]}")" \
+    if [[ $PREP_EXPORT_NULL != 1 ]]; then
+        [[ -f $PREP_WEIGHTS ]] || fail "$CONFIG:24: trained weights for whole_infer: '$PREP_WEIGHTS' does not" \
+            "exist. Put the weights to export there (e.g. copy a <trainer>_cpu/$PREP_TRAIN_MODEL_NAME" \
             "from an earlier log/ run) or change line 24; nothing is downloaded."
-        echo "whole_infer weights found: $weights"
+        echo "whole_infer weights found: $PREP_WEIGHTS"
     else
-        model_dir=$(func_parser_value "${CONFIG_LINES[30]}")
-        [[ -d $model_dir ]] || fail "$CONFIG:30: line 25 is null, so whole_infer runs the exported" \
-            "model in '$model_dir', which does not exist. Export a model there or change line 30."
-        func_find_inference_model "$model_dir" > /dev/null || fail "$CONFIG:30: line 25 is null, so" \
-            "whole_infer runs the exported model in '$model_dir', which holds no inference model" \
-            "(*.pdmodel, or *.json with its .pdiparams). Export one there (tools/export_model.py" \
-            "--save-inference-dir=$model_dir) or change line 30."
-        echo "whole_infer model found: $model_dir"
+        [[ -d $PREP_MODEL_DIR ]] || fail "$CONFIG:30: line 25 is null, so whole_infer runs the exported" \
+            "model in '$PREP_MODEL_DIR', which does not exist. Export a model there or change line 30."
+        func_find_inference_model "$PREP_MODEL_DIR" > /dev/null || fail "$CONFIG:30: line 25 is null, so" \
+            "whole_infer runs the exported model in '$PREP_MODEL_DIR', which holds no inference model" \
+            "(*.pdmodel or *.json, with its .pdiparams). Export one there (tools/export_model.py" \
+            "--save-inference-dir=$PREP_MODEL_DIR) or change line 30."
+        echo "whole_infer model found: $PREP_MODEL_DIR"
     fi
 }
 
 # The data set of line 11 for this mode: ./whole_data is built from the bundled digits, another path must exist.
 prepare_full_data() {
-    local data_path
-    data_path=$(func_parser_params "${CONFIG_LINES[11]}" "$MODE")
-    if [[ ${data_path%/} == ./whole_data || ${data_path%/} == whole_data ]]; then
+    if [[ $PREP_BUILD_WHOLE == 1 ]]; then
         prepare_data "$WHOLE_TAR" whole_data --num-classes 0 --train-per-class 0 --val-per-class 0 \
             --root-name whole_data
     fi
-    [[ -e $data_path ]] || fail "$CONFIG:11: data set '$data_path' does not exist." \
-        "whole_train_whole_infer trains on a full ImageFolder data set: provide $data_path/train/<class>/*.jpg" \
-        "and $data_path/val/<class>/*.jpg (or point line 11 at yours, or at ./whole_data, which this script" \
+    [[ -e $PREP_DATA_PATH ]] || fail "$CONFIG:11: data set '$PREP_DATA_PATH' does not exist." \
+        "whole_train_whole_infer trains on a full ImageFolder data set: provide $PREP_DATA_PATH/train/<class>/*.jpg" \
+        "and $PREP_DATA_PATH/val/<class>/*.jpg (or point line 11 at yours, or at ./whole_data, which this script" \
         "builds from the bundled digits); nothing is downloaded."
-    echo "data set found: $data_path"
-    FULL_DATA=$data_path
+    echo "data set found: $PREP_DATA_PATH"
 }
 
-# The FP32 weights of line 9 for this mode, trained with the optional line 39 when they are missing.
+# The FP32 weights of line 9 for this mode, trained with the optional fp32_pretrain line when they are missing.
 prepare_fp32_weights() {
-    local weights command run_dir trained entry index device cmd tmp
-    local -a entries
-    weights=$(func_parser_params "${CONFIG_LINES[9]}" "$MODE")
-    if [[ -z $weights || $weights == null ]]; then
+    local weights=$PREP_WEIGHTS run_dir=${PREP_FP32_RUN_DIR:-} trained=${PREP_FP32_TRAINED:-} tmp cmd
+    if [[ -z $weights ]]; then
         echo "line 9 gives no FP32 weights for $MODE: PACT training starts from scratch"
         return 0
     fi
@@ -128,46 +110,30 @@ prepare_fp32_weights() {
         echo "FP32 weights found: $weights (delete them to train them again)"
         return 0
     fi
-    command=""
-    if func_is_extension_header "${CONFIG_LINES[33]:-}" &&
-        [[ $(func_parser_key "${CONFIG_LINES[39]:-}") == fp32_pretrain ]]; then
-        command=$(func_parser_params "${CONFIG_LINES[39]}" "$MODE")
-    fi
-    if [[ -z $command || ${command%% *} == null ]]; then
+    [[ -z ${PREP_FP32_ERROR:-} ]] || fail "$PREP_FP32_ERROR"
+    if ((${#PREP_FP32_ARGV[@]} == 0)); then
         fail "$CONFIG:9: the FP32 weights '$weights' that PACT training starts from in $MODE do not exist," \
-            "and line 39 (fp32_pretrain) gives no command that trains them. Put FP32 weights there (nothing" \
-            "is downloaded), set line 9 to null for this mode, or add line 39."
+            "and $PREP_FP32_MISSING. Put FP32 weights there" \
+            "(nothing is downloaded), set line 9 to null for this mode, or add an fp32_pretrain line."
     fi
-    # The first gpu_list entry the harness would run (TIPC_DEVICES), with its device value and environment.
-    IFS='|' read -r -a entries <<< "$(func_parser_value "${CONFIG_LINES[4]}")"
-    for index in "${!entries[@]}"; do
-        entry=${entries[index]}
-        [[ ${TIPC_DEVICES:-all} == all || ${TIPC_DEVICES:-all} == $(func_entry_kind "$entry") ]] && break
-    done
-    device=$(func_pick_alternative "$(func_parser_value "${CONFIG_LINES[5]}")" "$index")
-    run_dir="${weights%.pdparams}_train"
-    trained="$run_dir/$(func_parser_value "${CONFIG_LINES[10]}")"
-    cmd=$(func_join "$(func_entry_env "${entry%%,*}")" "$(func_shell_quote "$python")" "$command" \
-        "$(func_set_params "$(func_parser_key "${CONFIG_LINES[5]}")" "$device")" \
-        "$(func_set_params "$(func_parser_key "${CONFIG_LINES[7]}")" "$run_dir")" \
-        "$(func_set_params "$(func_parser_key "${CONFIG_LINES[11]}")" "$FULL_DATA")")
+    func_shell_words_into cmd "${PREP_FP32_ARGV[@]}"
     mkdir -p -- "$run_dir" || fail "cannot create $run_dir"
-    echo "training the FP32 weights (config line 39), log: $run_dir/train.log"
+    echo "training the FP32 weights (config $PREP_FP32_WHERE), log: $run_dir/train.log"
     echo "  $cmd"
-    eval "$cmd" < /dev/null 2>&1 | tee "$run_dir/train.log" ||
-        fail "the FP32 training (line 39) failed, see $run_dir/train.log; fix it and rerun: bash $0 $CONFIG $MODE"
+    "${PREP_FP32_ARGV[@]}" < /dev/null 2>&1 | tee "$run_dir/train.log" ||
+        fail "the FP32 training ($PREP_FP32_WHERE) failed, see $run_dir/train.log; fix it and rerun: bash $0 $CONFIG $MODE"
     [[ -f $trained || ! -f $trained.pdparams ]] || trained=$trained.pdparams
-    [[ -f $trained ]] || fail "the FP32 training (line 39) exited 0 but wrote no $trained (line 10 names" \
+    [[ -f $trained ]] || fail "the FP32 training ($PREP_FP32_WHERE) exited 0 but wrote no $trained (line 10 names" \
         "the file training saves in its output directory)"
     tmp="$weights.partial"
     { cp -- "$trained" "$tmp" && mv -- "$tmp" "$weights"; } || fail "cannot copy $trained to $weights"
     echo "FP32 weights ready: $weights"
 }
 
-case $MODE in
-    lite_train_lite_infer | lite_train_whole_infer) prepare_data "$LITE_TAR" lite_data ;;
+case $PREP_ACTION in
+    lite) prepare_data "$LITE_TAR" lite_data ;;
     whole_infer) check_whole_infer_inputs ;;
-    whole_train_whole_infer)
+    whole)
         prepare_full_data
         prepare_fp32_weights
         ;;

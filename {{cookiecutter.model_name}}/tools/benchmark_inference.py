@@ -14,7 +14,7 @@ import time
 
 sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), os.pardir)))
 
-from pact_cls.utils import run_main, str2bool  # noqa: E402
+from pact_cls.utils import add_inference_arguments, classifier_options, run_main  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -24,9 +24,7 @@ def parse_args(argv=None):
     parser.add_argument("--batch-sizes", default="1,8")
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=5)
-    parser.add_argument("--cpu-threads", type=int, default=2)
-    parser.add_argument("--enable-mkldnn", type=str2bool, default=True)
-    parser.add_argument("--int8-ops", default="auto", help="oneDNN int8 op types of int8 models, as for infer.py")
+    add_inference_arguments(parser)
     args = parser.parse_args(argv)
     models = []
     for item in args.model_dir:
@@ -47,9 +45,7 @@ def main(argv=None):
 
     from pact_cls.predictor import Classifier, cpu_has_vnni, cpuinfo_field
 
-    classifiers = [(name, Classifier(path, enable_mkldnn=args.enable_mkldnn, cpu_threads=args.cpu_threads,
-                                              int8_ops=args.int8_ops))
-                   for name, path in args.models]
+    classifiers = [(name, Classifier(path, **classifier_options(args))) for name, path in args.models]
     vnni = {True: "yes", False: "no", None: "unknown"}[cpu_has_vnni()]
     cpu = cpuinfo_field("model name") or platform.processor() or platform.machine()
     print(f"CPU: {cpu}, {os.cpu_count()} logical cores, int8 dot-product instructions (VNNI): {vnni}\n")

@@ -1,7 +1,7 @@
 """Check an exported inference model against the dygraph model it came from, or against saved results.
 
     # same class for every image as the dygraph (PACT) network? prints the max probability difference
-    python tools/check_accuracy.py --model=mobilenet_v3_small --pretrained=./output/latest.pdparams \
+    python tools/check_accuracy.py --pretrained=./output/latest.pdparams \
         --model-dir=./output/mobilenet_v3_small_infer --img-path=./lite_data/val
     # top-1 of the FP32 weights, the PACT weights and the int8 inference model on a labelled folder
     # (<img-path>/<class>/*.jpg); fail when inference loses more than 1 point against FP32
@@ -10,6 +10,9 @@
     # save the inference results as ground truth, later compare a new export with atol/rtol
     python tools/check_accuracy.py --model-dir=... --img-path=./lite_data/val --save-results=./gt.json
     python tools/check_accuracy.py --model-dir=... --img-path=./lite_data/val --compare-results=./gt.json
+
+The dygraph networks are built as the architecture <model-dir>/inference.yml records (tools/export_model.py writes
+it); --model overrides it.
 
 Exit status 0 when everything agrees, 1 when a prediction differs (or top-1 drops more than allowed), 2 for bad
 arguments or files.
@@ -20,14 +23,16 @@ import sys
 
 sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), os.pardir)))
 
-from pact_cls.utils import run_main, str2bool  # noqa: E402
+from pact_cls.utils import add_inference_arguments, classifier_options, run_main  # noqa: E402
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model-dir", required=True, help="exported inference model folder")
     parser.add_argument("--img-path", default="./lite_data/val", help="image file or folder")
-    parser.add_argument("--model", default="mobilenet_v3_small", help="architecture of --pretrained")
+    parser.add_argument("--model", default=None,
+                        help="architecture of --pretrained and --fp32-weights (default: the one the export recorded "
+                             "in <model-dir>/inference.yml)")
     parser.add_argument("--pretrained", default=None, help="dygraph weights to compare with (FP32 or PACT)")
     parser.add_argument("--fp32-weights", default=None,
                         help="FP32 dygraph weights whose top-1 is reported next to --pretrained's and the inference "
@@ -46,8 +51,7 @@ def parse_args(argv=None):
     parser.add_argument("--compare-results", default=None, help="compare with results saved earlier (JSON)")
     parser.add_argument("--atol", type=float, default=0.02)
     parser.add_argument("--rtol", type=float, default=0.05)
-    parser.add_argument("--enable-mkldnn", type=str2bool, default=True)
-    parser.add_argument("--int8-ops", default="auto", help="oneDNN int8 op types, as for infer.py")
+    add_inference_arguments(parser)
     args = parser.parse_args(argv)
     if not (args.pretrained or args.save_results or args.compare_results or args.fp32_weights):
         parser.error("give --pretrained, --fp32-weights, --save-results or --compare-results")
@@ -63,9 +67,21 @@ def dygraph_model_results(weights, arch, classifier, paths):
     from pact_cls import accuracy, engine, models, quant
 
     state = models.load_checkpoint(weights)
-    net_args = argparse.Namespace(model=arch, pact_quant=quant.is_quantized_state_dict(state))
-    model, quanter = engine.build_network(net_args, models.num_classes_from_state_dict(state), weights)
+    model, quanter = engine.network_from_state(arch, models.num_classes_from_state_dict(state), state, weights,
+                                               pact=quant.is_quantized_state_dict(state))
     return accuracy.dygraph_results(model, classifier, paths), "PACT dygraph" if quanter else "FP32 dygraph"
+
+
+def architecture(args):
+    """--model, or the architecture <model-dir>/inference.yml records."""
+    from pact_cls import UserError
+    from pact_cls.inference_model import INFERENCE_YML, read_architecture
+
+    arch = args.model or read_architecture(args.model_dir)
+    if arch is None:
+        raise UserError(f"{args.model_dir!r} has no {INFERENCE_YML} recording the architecture (tools/export_model.py "
+                        "writes it): pass --model")
+    return arch
 
 
 def report_top1(args, labels, rows):
@@ -86,6 +102,39 @@ def report_top1(args, labels, rows):
     return False
 
 
+def report_agreement(args, kind, reference, results):
+    """Print on how many images the inference model picks the ``kind`` model's class; True (failed) when that is
+    less than --min-agreement."""
+    from pact_cls import accuracy
+
+    total = len(results)
+    differ, ties, max_diff = accuracy.agreement(reference, results, args.tie_margin)
+    print(f"[accuracy] same class as the {kind} model: {total - len(differ) - len(ties)}/{total}"
+          + (f" (+{len(ties)} near-ties: the {kind} model's top two within {args.tie_margin})" if ties else "")
+          + f", max probability difference: {max_diff:.6f}")
+    for img in differ:
+        print(f"[accuracy] class differs: {img}")
+    for img in ties:
+        print(f"[accuracy] near-tie, class differs: {img} (not counted)")
+    agreement = (total - len(differ)) / total
+    if agreement < args.min_agreement:
+        print(f"[accuracy] FAILED: the inference model agrees with the {kind} model on {100 * agreement:.2f}% "
+              f"of the images, less than --min-agreement={args.min_agreement}")
+        return True
+    return False
+
+
+def report_comparison(args, results):
+    """Print the differences from the results saved in --compare-results; True (failed) when there are any."""
+    from pact_cls import accuracy
+
+    problems = accuracy.compare_with_saved(results, args.compare_results, args.atol, args.rtol)
+    print(f"[accuracy] compared with {args.compare_results}: {len(problems)} mismatches")
+    for problem in problems:
+        print(f"[accuracy] mismatch: {problem}")
+    return bool(problems)
+
+
 def main(argv=None):
     args = parse_args(argv)
     from pact_cls import UserError, accuracy
@@ -96,30 +145,19 @@ def main(argv=None):
     if args.fp32_weights and labels is None:
         raise UserError(f"--fp32-weights: top-1 needs labelled images, {args.img_path!r} is not a folder of "
                         "class folders (<img-path>/<class>/*.jpg)")
-    classifier = Classifier(args.model_dir, enable_mkldnn=args.enable_mkldnn, int8_ops=args.int8_ops)
+    classifier = Classifier(args.model_dir, **classifier_options(args))
+    arch = architecture(args) if args.pretrained or args.fp32_weights else None
     results = accuracy.inference_results(classifier, paths)
-    failed = False
     print(f"[accuracy] {len(paths)} images, inference model {classifier.model_file} ({classifier.precision}"
           f"{', oneDNN int8 ops: ' + classifier.int8_ops if classifier.int8_ops else ''})")
+    failed = False
     top1_rows = []  # (what, weights or model, top-1 results)
     if args.fp32_weights:
-        fp32, _ = dygraph_model_results(args.fp32_weights, args.model, classifier, paths)
+        fp32, _ = dygraph_model_results(args.fp32_weights, arch, classifier, paths)
         top1_rows.append(("FP32 dygraph", args.fp32_weights, fp32))
     if args.pretrained:
-        reference, kind = dygraph_model_results(args.pretrained, args.model, classifier, paths)
-        differ, ties, max_diff = accuracy.agreement(reference, results, args.tie_margin)
-        print(f"[accuracy] same class as the {kind} model: {len(paths) - len(differ) - len(ties)}/{len(paths)}"
-              + (f" (+{len(ties)} near-ties: the {kind} model's top two within {args.tie_margin})" if ties else "")
-              + f", max probability difference: {max_diff:.6f}")
-        for img in differ:
-            print(f"[accuracy] class differs: {img}")
-        for img in ties:
-            print(f"[accuracy] near-tie, class differs: {img} (not counted)")
-        agreement = (len(paths) - len(differ)) / len(paths)
-        if agreement < args.min_agreement:
-            print(f"[accuracy] FAILED: the inference model agrees with the {kind} model on {100 * agreement:.2f}% "
-                  f"of the images, less than --min-agreement={args.min_agreement}")
-            failed = True
+        reference, kind = dygraph_model_results(args.pretrained, arch, classifier, paths)
+        failed |= report_agreement(args, kind, reference, results)
         top1_rows.append((kind, args.pretrained, reference))
     top1_rows.append((f"{classifier.precision} inference", classifier.model_file, results))
     if args.fp32_weights:
@@ -128,11 +166,7 @@ def main(argv=None):
         accuracy.save_results(results, args.save_results)
         print(f"[accuracy] saved results to {args.save_results}")
     if args.compare_results:
-        problems = accuracy.compare_with_saved(results, args.compare_results, args.atol, args.rtol)
-        print(f"[accuracy] compared with {args.compare_results}: {len(problems)} mismatches")
-        for problem in problems:
-            print(f"[accuracy] mismatch: {problem}")
-        failed |= bool(problems)
+        failed |= report_comparison(args, results)
     return 1 if failed else 0
 
 

@@ -9,6 +9,7 @@ import sys
 
 sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), os.pardir)))
 
+from pact_cls.device import device_kind  # noqa: E402
 from pact_cls.utils import run_main  # noqa: E402
 
 
@@ -21,17 +22,16 @@ def parse_args(argv=None):
     parser.add_argument("--num-classes", type=int, default=None, help="default: read from the weights")
     parser.add_argument("--pact_quant", "--pact-quant", action="store_true",
                         help="require PACT weights: fail instead of exporting an FP32 model")
-    parser.add_argument("--device", default="cpu", help="device used while exporting")
+    parser.add_argument("--device", type=device_kind, default="cpu", help="device used while exporting")
     return parser.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
-    import paddle
-
     from pact_cls import export
+    from pact_cls.device import set_device
 
-    paddle.set_device(args.device)
+    set_device(args.device)
     export.export(args.model, args.pretrained, args.save_inference_dir, args.img_size,
                   num_classes=args.num_classes, require_pact=args.pact_quant)
     return 0

@@ -12,25 +12,21 @@ import time
 
 sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), os.pardir, os.pardir)))
 
-from pact_cls.utils import run_main, str2bool  # noqa: E402
+from pact_cls.device import use_gpu  # noqa: E402
+from pact_cls.utils import add_inference_arguments, classifier_options, run_main, str2bool  # noqa: E402
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model-dir", required=True, help="folder with inference.json|.pdmodel + .pdiparams")
     parser.add_argument("--img-path", default="./images/demo.jpg", help="an image file or a folder of images")
-    parser.add_argument("--use-gpu", type=str2bool, default=False)
+    parser.add_argument("--use-gpu", type=use_gpu, default=False, help="True or gpu (a CUDA GPU), False or cpu")
     parser.add_argument("--batch-size", type=int, default=1)
     parser.add_argument("--benchmark", type=str2bool, default=False, help="print the AutoLog-style report")
     parser.add_argument("--precision", choices=("auto", "fp32", "fp16", "int8"), default="auto",
                         help="auto: int8 for a quantized model, fp32 otherwise (fp16: TensorRT only)")
     parser.add_argument("--use-tensorrt", type=str2bool, default=False, help="TensorRT on GPU (int8 for PACT)")
-    parser.add_argument("--enable-mkldnn", type=str2bool, default=True, help="oneDNN on CPU (int8 kernels)")
-    parser.add_argument("--cpu-threads", type=int, default=2)
-    parser.add_argument("--int8-ops", default="auto",
-                        help="oneDNN op types run in int8 (comma-separated), 'all' (every op oneDNN can quantize, "
-                             "pool2d included: may cost accuracy), or 'auto': the convolutions and fc on a CPU "
-                             "with VNNI, the convolutions only without it")
+    add_inference_arguments(parser)
     parser.add_argument("--img-size", type=int, default=None,
                         help="input size (default: the one the export recorded in <model-dir>/inference.yml)")
     parser.add_argument("--warmup", type=int, default=2, help="untimed runs before timing (with --benchmark)")
@@ -47,9 +43,8 @@ def main(argv=None):
 
     paths = list_images(args.img_path)
     classifier = Classifier(args.model_dir, use_gpu=args.use_gpu, precision=args.precision,
-                            enable_mkldnn=args.enable_mkldnn, cpu_threads=args.cpu_threads,
                             use_tensorrt=args.use_tensorrt, batch_size=args.batch_size, img_size=args.img_size,
-                            int8_ops=args.int8_ops)
+                            **classifier_options(args))
     batches = [paths[i:i + args.batch_size] for i in range(0, len(paths), args.batch_size)]
     if args.benchmark:
         first = classifier.preprocess(batches[0])

@@ -1,0 +1,127 @@
+"""hooks/pre_gen_project.py as code: rendered the way cookiecutter renders it, imported, and called on answers.
+
+The hook and the config checker must agree: the same answers are judged by the hook, and by the checker on the
+config that cookiecutter renders from them with the hooks switched off.
+"""
+import subprocess
+import sys
+import types
+
+import jinja2
+import pytest
+from cookiecutter.generate import generate_context
+from cookiecutter.main import cookiecutter
+from cookiecutter.prompt import prompt_for_config
+
+from conftest import CONFIG_REL, TEMPLATE_ROOT, load_tipc_config
+
+
+def answers_for(**extra):
+    """Every answer, as cookiecutter would hand them to the hook with no input and EXTRA on the command line."""
+    context = generate_context(str(TEMPLATE_ROOT / "cookiecutter.json"), extra_context=extra)
+    answers = dict(prompt_for_config(context, no_input=True))
+    answers["_repo_dir"] = str(TEMPLATE_ROOT)
+    return answers
+
+
+def rendered_hook(answers):
+    """The hook's module after cookiecutter's rendering (its ANSWERS come from the rendered source)."""
+    source = (TEMPLATE_ROOT / "hooks" / "pre_gen_project.py").read_text(encoding="utf-8")
+    module = types.ModuleType("pre_gen_project")
+    exec(compile(jinja2.Template(source).render(cookiecutter=answers), "pre_gen_project.py", "exec"), module.__dict__)
+    return module
+
+
+@pytest.fixture(scope="module")
+def rules():
+    return load_tipc_config()
+
+
+def hook_errors(rules, **extra):
+    answers = answers_for(**extra)
+    return rendered_hook(answers).errors(answers, rules)
+
+
+def test_rendered_hook_reads_the_answers_as_data(rules):
+    answers = answers_for(train_command='train.py --name="""x"""', model_name="m")
+    hook = rendered_hook(answers)
+    assert hook.ANSWERS["train_command"] == 'train.py --name="""x"""'  # data, not code
+    assert any("train_command" in e and "contains '\"'" in e for e in hook.errors(answers, rules))
+
+
+def test_defaults_are_valid(rules):
+    assert hook_errors(rules) == []
+    assert hook_errors(rules, layout="test_tipc_only") == []
+
+
+# name: answers. The first group is valid, the second is not; both the hook and the checker must say so.
+VALID = {
+    "defaults": {},
+    "suite model name with a dash": {"model_name": "ch_PP-OCRv3_det"},
+    "model name with a dot": {"model_name": "model.v2"},
+    "no training (null train command)": {"train_command": "null"},
+    "no evaluation, no pretrained key": {"eval_command": "null", "pretrained_key": "null"},
+    "python path with a space": {"python": "/opt/my env/bin/python"},
+    "config-style keys": {"epochs_key": "-o Global.epochs", "device_key": "-o Global.device"},
+    "no benchmark argument": {"benchmark_key": "null"},
+    "image path with a space": {"img_path": "./my images/demo.jpg"},
+    "CPU only": {"gpu_list": "-1|-1,-1"},
+}
+INVALID = {
+    "model name with a space": {"model_name": "my model"},
+    "model name with ';'": {"model_name": "model;rm"},
+    "key with ':'": {"epochs_key": "-o Global.epochs:5"},
+    "key with '|'": {"device_key": "--device|--place"},
+    "key with '='": {"batch_size_key": "--bs=4"},
+    "key with ';'": {"img_path_key": "--img;touch"},
+    "key with $(": {"model_dir_key": "--model-dir$(id)"},
+    "key with a backtick": {"benchmark_key": "--bench`id`"},
+    "null export weights key": {"export_weights_key": "null"},
+    "null model dir key": {"model_dir_key": "null"},
+    "null output dir key with evaluation": {"output_dir_key": "null"},
+    "command with ';'": {"train_command": "train.py; rm -rf x"},
+    "command with &&": {"eval_command": "train.py && echo hi"},
+    "command starting with python": {"train_command": "python3 train.py --pact_quant"},
+    "command starting with an option": {"export_command": "--pact_quant tools/export_model.py"},
+    "null inference command": {"inference_command": "null"},
+    "value with '|'": {"data_path": "./a|./b"},
+    "value with a leading space": {"img_path": " ./images/demo.jpg"},
+    "empty value": {"img_path": ""},
+    "value that looks per-mode": {"pretrained_value": "whole_infer=./w.pdparams"},
+    "gpu_list that is not entries": {"gpu_list": "gpu0"},
+    "gpu_list with a mixed entry": {"gpu_list": "-1|0,-1"},
+    "python with ';'": {"python": "python3;id"},
+    "python with ':'": {"python": "py:thon"},
+}
+
+
+@pytest.mark.parametrize("case", sorted(VALID) + sorted(INVALID))
+def test_hook_and_checker_give_the_same_verdict(tmp_path, rules, case):
+    extra = {**VALID.get(case, {}), **INVALID.get(case, {})}
+    refused_by_hook = bool(hook_errors(rules, **extra))
+    # The config cookiecutter renders from the same answers, the hooks switched off, judged by the checker
+    # (format only: the files it points at belong to the contributor's repo).
+    project = cookiecutter(str(TEMPLATE_ROOT), no_input=True, output_dir=str(tmp_path), accept_hooks=False,
+                           extra_context=extra)
+    config = f"{project}/{CONFIG_REL.format(name=extra.get('model_name', 'mobilenet_v3_small'))}"
+    problems = rules.Checker(config, repo=False).run()
+    assert refused_by_hook == bool(problems) == (case in INVALID), problems
+
+
+def test_hook_finds_the_template_from_a_relative_path(tmp_path, monkeypatch):
+    """`cookiecutter .` from the template folder: the hook gets _repo_dir '.', relative to the shell's PWD."""
+    answers = answers_for()
+    answers["_repo_dir"] = "."
+    monkeypatch.setenv("PWD", str(TEMPLATE_ROOT))
+    monkeypatch.chdir(tmp_path)
+    assert rendered_hook(answers).load_rules().FIELD["model_name"].line == 2
+
+
+def test_hook_runs_as_a_script_and_refuses_with_exit_1(tmp_path, rules):
+    answers = answers_for(epochs_key="--epochs:5")
+    script = tmp_path / "hook.py"
+    source = (TEMPLATE_ROOT / "hooks" / "pre_gen_project.py").read_text(encoding="utf-8")
+    script.write_text(jinja2.Template(source).render(cookiecutter=answers), encoding="utf-8")
+    proc = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert "ERROR: epochs_key" in proc.stderr and "Nothing was generated" in proc.stderr

@@ -1,0 +1,192 @@
+"""test_tipc/tipc_config.py, the one reader of the config: value rules, per-mode values, device entries, the
+named extension lines (and the older positional ones), and the plan of steps the harness runs.
+
+No Paddle, no bake: the module is imported from the template tree (it is copied into bakes unrendered).
+"""
+import subprocess
+import sys
+
+import pytest
+
+from conftest import FIXTURES, TIPC_DIR, load_tipc_config
+
+MODE = "lite_train_lite_infer"
+tc = load_tipc_config()
+
+# The guide's example config (its section 2.2, the upstream MobileNetV3 Step6 config), with line 5's dash-less
+# key fixed: that key never reached training upstream.
+UPSTREAM_32 = (FIXTURES / "upstream_train_pact_infer_python.txt").read_text(encoding="utf-8").splitlines()
+HEADER = tc.EXTENSION_HEADER
+
+
+def config(tmp_path, lines):
+    path = tmp_path / "c.txt"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return tc.load(str(path))[0]
+
+
+# ---------------------------------------------------------------- one value
+
+def test_per_mode_value_picks_the_mode():
+    items = "lite_train_lite_infer=5|whole_train_whole_infer=90"
+    assert tc.per_mode_value(items, MODE) == "5"
+    assert tc.per_mode_value(items, "whole_train_whole_infer") == "90"
+    assert tc.per_mode_value(items, "whole_infer") is None
+    assert tc.per_mode_value("7", "whole_infer") == "7"
+    assert tc.per_mode_value("null", MODE) == "null"
+    weights = "lite_train_lite_infer=null|whole_train_whole_infer=./pre/fp32.pdparams"
+    assert tc.per_mode_value(weights, "whole_train_whole_infer") == "./pre/fp32.pdparams"
+    assert tc.per_mode_value(weights, MODE) == "null"
+    # a plain value keeps its '=' and '|'
+    assert tc.per_mode_value("./runs/lr=0.1", MODE) == "./runs/lr=0.1"
+    assert tc.per_mode_value("cpu|gpu", MODE) == "cpu|gpu"
+    command = "lite_train_lite_infer=a.py --x=1|whole_infer=a.py --compare-results=gt.json"
+    assert tc.per_mode_value(command, MODE) == "a.py --x=1"
+    assert tc.per_mode_value(command, "whole_infer") == "a.py --compare-results=gt.json"
+    assert tc.per_mode_value(command, "whole_train_whole_infer") is None
+    assert tc.per_mode_value("a.py --model=x --img-path=./v", MODE) == "a.py --model=x --img-path=./v"
+
+
+def test_key_words_drop_null_and_empty():
+    assert tc.key_words("--epochs", "2") == ["--epochs=2"]
+    assert tc.key_words("-o Global.epochs", "2") == ["-o", "Global.epochs=2"]
+    assert tc.key_words("--pretrained", "null") == []
+    assert tc.key_words("null", "5") == []
+    assert tc.key_words("--pretrained", "") == []
+    assert tc.key_words("", "5") == []
+    assert tc.key_words("--data-path", "./my data") == ["--data-path=./my data"]  # one word
+
+
+@pytest.mark.parametrize("entry, kind, tag, env, nproc", [
+    ("-1", "cpu", "cpu", ["env", "CUDA_VISIBLE_DEVICES="], 1),
+    # launch reads an empty CUDA_VISIBLE_DEVICES as one GPU: multi-process CPU entries unset it
+    ("-1,-1", "cpu", "cpu_x2", ["env", "-u", "CUDA_VISIBLE_DEVICES"], 2),
+    ("-1,-1,-1", "cpu", "cpu_x3", ["env", "-u", "CUDA_VISIBLE_DEVICES"], 3),
+    ("0", "gpu", "gpus_0", ["env", "CUDA_VISIBLE_DEVICES=0"], 1),
+    ("0,1", "gpu", "gpus_0,1", ["env", "CUDA_VISIBLE_DEVICES=0,1"], 2),
+])
+def test_device_entries(entry, kind, tag, env, nproc):
+    parsed = tc.DeviceEntry.parse(entry)
+    assert (parsed.kind, parsed.tag, parsed.env(), parsed.nproc) == (kind, tag, env, nproc)
+
+
+def test_launch_words():
+    assert tc.DeviceEntry.parse("-1").launch("./x/launch_logs") == []
+    assert tc.DeviceEntry.parse("0").launch("./x/launch_logs") == []
+    assert tc.DeviceEntry.parse("-1,-1").launch("./x/launch_logs") == [
+        "-m", "paddle.distributed.launch", "--log_dir=./x/launch_logs", "--nproc_per_node=2"]
+    assert tc.DeviceEntry.parse("0,1").launch("./x y/launch_logs") == [
+        "-m", "paddle.distributed.launch", "--log_dir=./x y/launch_logs", "--devices=0,1"]
+
+
+def test_gpu_list_rejects_mixed_and_unknown_entries():
+    assert tc.gpu_list_problem("-1|-1,-1|0|0,1") is None
+    assert "mixed entry '0,-1'" in tc.gpu_list_problem("-1|0,-1")
+    assert "found entry 'cpu'" in tc.gpu_list_problem("cpu")
+
+
+def test_small_rules():
+    assert tc.is_gpu_value("True") and tc.is_gpu_value("gpu") and tc.is_gpu_value("GPU")
+    assert not tc.is_gpu_value("False") and not tc.is_gpu_value("1") and not tc.is_gpu_value("cpu")
+    assert tc.infer_device_tag("True") == "gpu" and tc.infer_device_tag("False") == "cpu"
+    assert tc.infer_device_tag(None) == "default" and tc.infer_device_tag("x y") == "x_y"
+    assert tc.shell_word("./a,b/c=d") == "./a,b/c=d"
+    assert tc.is_null("null") and tc.is_null("null --x") and not tc.is_null("nullx.py")
+
+
+def test_key_and_command_rules():
+    assert tc.key_problem("-o Global.epochs") is None
+    assert tc.key_problem("--save-inference-dir") is None
+    for bad in ("a:b", "a|b", "a=b", "a;b", "a$(b)", "a`b`", "a>b", "a\nb", " a", "a  b"):
+        assert tc.key_problem(bad), bad
+    assert tc.command_problem("tools/train.py -c configs/a.yaml -o Global.x=1,2 --m=a:b") is None
+    for bad in ("", "python train.py", "--flag train.py", "a.py;b", "a.py & b", "a.py | b", "a.py `b`",
+                "a.py $(b)", "a.py > b", "a.py < b", "a.py\nb"):
+        assert tc.command_problem(bad), bad
+
+
+# ---------------------------------------------------------------- extension lines: by name, or by old position
+
+def test_named_extension_lines_in_any_order(tmp_path):
+    c = config(tmp_path, UPSTREAM_32 + [HEADER, "fp32_pretrain:train.py --epochs=3",
+                                        "cpu_threads:--cpu-threads:1|2", "accuracy_check:check.py --x=1"])
+    assert not c.extension_problems
+    assert c.loop("cpu_threads") == ("--cpu-threads", ["1", "2"])
+    assert c.loop("enable_mkldnn") == (None, [None])
+    assert c.value("accuracy_check", MODE) == "check.py --x=1"
+    assert c.value("fp32_pretrain", "whole_train_whole_infer") == "train.py --epochs=3"
+    assert c.where("fp32_pretrain") == "line 34" and c.where("accuracy_check") == "line 36"
+
+
+def test_positional_extension_lines_read_like_named_ones(tmp_path):
+    legacy = config(tmp_path, UPSTREAM_32 + [HEADER, "accuracy_check:check.py", "--enable-mkldnn:True|False",
+                                             "--cpu-threads:2", "--precision:auto", "null:null",
+                                             "fp32_pretrain:train.py"])
+    named = config(tmp_path, UPSTREAM_32 + [HEADER, "accuracy_check:check.py",
+                                            "enable_mkldnn:--enable-mkldnn:True|False", "cpu_threads:--cpu-threads:2",
+                                            "precision:--precision:auto", "fp32_pretrain:train.py"])
+    for c in (legacy, named):
+        assert not c.extension_problems
+        assert c.loop("enable_mkldnn") == ("--enable-mkldnn", ["True", "False"])
+        assert c.loop("precision") == ("--precision", ["auto"])
+        assert c.loop("use_tensorrt") == (None, [None])
+        assert c.value("fp32_pretrain") == "train.py"
+
+
+def test_duplicate_and_unknown_extension_lines_are_problems(tmp_path):
+    c = config(tmp_path, UPSTREAM_32 + [HEADER, "precision:--precision:auto", "precision:--precision:fp32"])
+    assert [n for n, _ in c.extension_problems] == [35] and "already has it on line 34" in c.extension_problems[0][1]
+    c = config(tmp_path, UPSTREAM_32 + [HEADER, "accuracy_check:null", "null:null", "null:null", "null:null",
+                                        "null:null", "fp32_pretrain:null", "--x:1"])
+    assert [n for n, _ in c.extension_problems] == [40]
+
+
+# ---------------------------------------------------------------- the plan
+
+def plan(tmp_path, lines, mode=MODE, devices="all"):
+    c = config(tmp_path, lines)
+    planner = tc.Planner(c, mode)
+    return planner, planner.plan(devices)
+
+
+def test_upstream_32_line_config_plans_the_guide_chain(tmp_path):
+    planner, steps = plan(tmp_path, UPSTREAM_32)
+    assert [s.label for s in steps] == [f"pact_train_gpus_0/{step}" for step in (
+        "train", "eval", "export", "infer_gpu_batchsize_1", "infer_cpu_batchsize_1")]
+    train = steps[0]
+    assert train.argv == ("env", "CUDA_VISIBLE_DEVICES=0", "python3.7", "train.py", "--pact_quant", "--device=gpu",
+                          "--output-dir=./log/mobilenet_v3_small/lite_train_lite_infer/pact_train_gpus_0",
+                          "--epochs=5", "--batch-size=4", "--data-path=./lite_data")  # --pretrained:null: left out
+    assert train.check == "weights" and train.on_fail == "train failed"
+    assert steps[1].skip == "line 17 (eval) is null"
+    assert steps[2].check == "model" and steps[2].on_fail == "export failed"
+    assert planner.chains == [tc.Chain("", True)]
+
+
+def test_tipc_devices_leaves_entries_out_with_a_reason(tmp_path):
+    lines = list(UPSTREAM_32)
+    lines[3], lines[4] = "gpu_list:-1|0", "--device:cpu|gpu"
+    planner, steps = plan(tmp_path, lines, devices="cpu")
+    assert planner.chains == [tc.Chain("", False), tc.Chain("entry 0 not selected (TIPC_DEVICES=cpu)", True)]
+    assert steps[0].argv[:3] == ("env", "CUDA_VISIBLE_DEVICES=", "python3.7")
+    assert "--device=cpu" in steps[0].argv
+
+
+def test_plan_command_prints_bash_arrays(tmp_path):
+    path = tmp_path / "c.txt"
+    lines = list(UPSTREAM_32)
+    lines[2] = f"python:{sys.executable}"
+    lines[13] = "pact_train:nope.py --pact_quant"  # scripts are looked up from the cwd: run where none exist
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    proc = subprocess.run([sys.executable, str(TIPC_DIR / "tipc_config.py"), "plan", str(path), MODE],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 2 and "'nope.py' to exist" in proc.stderr
+    for script in ("nope.py", "train.py", "tools/export_model.py", "deploy/inference_python/infer.py"):
+        (tmp_path / script).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / script).write_text("", encoding="utf-8")
+    proc = subprocess.run([sys.executable, str(TIPC_DIR / "tipc_config.py"), "plan", str(path), MODE],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    script = proc.stdout + '\nprintf "%s\\n" "${#S_LABEL[@]}" "${S_ARGV_0[3]}" "${S_SKIP[1]}"'
+    out = subprocess.run(["bash", "-c", script], capture_output=True, text=True).stdout.splitlines()
+    assert out == ["5", "nope.py", "line 17 (eval) is null"]
