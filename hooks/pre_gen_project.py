@@ -27,14 +27,25 @@ KEYS = {
     "model_dir_key": ("model_dir", "--model-dir or -o Global.inference_model_dir"),
     "img_path_key": ("img_path", "--img-path or -o Global.infer_imgs"),
     "benchmark_key": ("benchmark", "--benchmark or -o Global.benchmark"),
+    "train_list_key": ("train_list", "-o DataLoader.Train.dataset.cls_label_path"),
+    "eval_data_path_key": ("eval_data_path", "-o DataLoader.Eval.dataset.image_root"),
+    "eval_list_key": ("eval_list", "-o DataLoader.Eval.dataset.cls_label_path"),
 }
 # Answers that are one value of a config line: prompt -> config field.
 VALUES = {
     "device_cpu_value": "device", "device_gpu_value": "device", "pretrained_value": "pretrained",
     "whole_pretrained_value": "pretrained", "trained_weights_name": "train_model_name", "data_path": "data_path",
     "whole_data_path": "data_path", "use_gpu_gpu_value": "use_gpu", "use_gpu_cpu_value": "use_gpu",
-    "img_path": "img_path", "benchmark_value": "benchmark",
+    "img_path": "img_path", "benchmark_value": "benchmark", "train_list": "train_list",
+    "whole_train_list": "train_list", "eval_list": "eval_list", "whole_eval_list": "eval_list",
 }
+# Values of optional lines: the config has the line only when this key answer is not null.
+VALUE_NEEDS_KEY = {"train_list": "train_list_key", "whole_train_list": "train_list_key",
+                   "eval_list": "eval_list_key", "whole_eval_list": "eval_list_key"}
+# Answers that are a whole optional line's value, null for no line: prompt -> (config field, the rule's name).
+OPTIONAL_VALUES = {"export_device": ("export_device", "flag_problem"),
+                   "infer_workdir": ("infer_workdir", "value_problem"),
+                   "infer_pattern": ("infer_pattern", "pattern_problem")}
 # Answers that are commands (script and fixed arguments, no python): prompt -> (config field, example).
 COMMANDS = {
     "train_command": ("trainer_script", "train.py --pact_quant or tools/train.py -c configs/my_model_pact.yaml"),
@@ -89,6 +100,12 @@ def label(name):
     return f'{name} ("{text}")' if isinstance(text, str) else name
 
 
+def where(rules, field):
+    """Where an answer lands: 'config line N', or the optional line's name."""
+    line = rules.FIELD[field].line
+    return f"config line {line}" if line else f"the config's {field} line"
+
+
 def errors(answers, rules):
     """The problems of the answers, one message per answer, each saying what to enter instead."""
     found = []
@@ -104,6 +121,12 @@ def errors(answers, rules):
                      "enter entries separated by |, each -1 (one CPU process), -1,-1 (two CPU processes) or GPU ids "
                      "such as 0 or 0,1; e.g. -1 for CPU only, or -1|-1,-1|0|0,1")
     found += key_errors(answers, rules) + value_errors(answers, rules) + command_errors(answers, rules)
+    for name, (field, rule) in OPTIONAL_VALUES.items():
+        value = answers[name]
+        problem = None if value == "null" and name != "export_device" else getattr(rules, rule)(value)
+        if problem:
+            found.append(f"{label(name)}: {value!r}: {problem}; enter a value for "
+                         f"{where(rules, field)}" + ("" if name == "export_device" else ", or null for none"))
     return found
 
 
@@ -112,7 +135,7 @@ def key_errors(answers, rules):
     export_null = rules.is_null(answers["export_command"])  # the export command fills lines 22 and 25
     needed = rules.required_keys(rules.is_null(answers["eval_command"]), export_null, export_null)
     for name, (field, example) in KEYS.items():
-        key, line = answers[name], rules.FIELD[field].line
+        key, line = answers[name], where(rules, field)
         if key == "null":
             if field in needed:
                 found.append(f"{label(name)}: null is not possible here, {needed[field]}: enter the argument "
@@ -122,20 +145,22 @@ def key_errors(answers, rules):
         if problem:
             hint = "it cannot be null" if field in needed else "or null if your script has no such argument"
             found.append(f"{label(name)}: {key!r} {problem}. Enter your script's argument name as you would type "
-                         f"it before '=', e.g. {example} ({hint}); it becomes the key of config line {line}")
+                         f"it before '=', e.g. {example} ({hint}); it becomes the key of {line}")
     return found
 
 
 def value_errors(answers, rules):
     found = []
     for name, field in VALUES.items():
-        value, line = answers[name], rules.FIELD[field].line
+        value, line = answers[name], where(rules, field)
+        if answers.get(VALUE_NEEDS_KEY.get(name), "") == "null":
+            continue  # the line is not written
         problem = rules.value_problem(value, per_mode=rules.FIELD[field].per_mode)
         if problem == "is empty":
-            found.append(f"{label(name)}: the answer is empty: enter a value for config line {line}"
+            found.append(f"{label(name)}: the answer is empty: enter a value for {line}"
                          + (" (or null to leave the argument out)" if field == "pretrained" else ""))
         elif problem:
-            found.append(f"{label(name)}: {value!r} {problem} (config line {line})")
+            found.append(f"{label(name)}: {value!r} {problem} ({line})")
     for name, want_gpu in (("use_gpu_gpu_value", True), ("use_gpu_cpu_value", False)):
         value = answers[name]
         if value.strip() and rules.is_gpu_value(value) != want_gpu:
@@ -148,8 +173,7 @@ def value_errors(answers, rules):
 def command_errors(answers, rules):
     found = []
     for name, (field, example) in COMMANDS.items():
-        command, where = answers[name], rules.FIELD[field]
-        line = f"config line {where.line}" if where.line else f"the config's {field} line"
+        command, line = answers[name], where(rules, field)
         if rules.is_null(command):
             if field == "inference":
                 found.append(f"{label(name)}: null is not possible here: enter the script the harness "

@@ -1,4 +1,5 @@
-"""Shared fixtures: bake the template once per session and hand out private copies."""
+"""Shared fixtures: bake the template once per session and hand out private copies; the fake repo of the harness
+tests (fake_repo.py)."""
 import importlib.util
 import shutil
 import signal
@@ -6,6 +7,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
+from fake_repo import add_fake_script, build_fake_repo
 
 TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -57,3 +60,16 @@ def no_paddleslim(tmp_path):
     shim.mkdir(parents=True)
     (shim / "__init__.py").write_text("raise ImportError('No module named paddleslim')\n", encoding="utf-8")
     return shim.parent
+
+
+@pytest.fixture
+def fake_repo(repo):
+    """The copied bake plus fake scripts, data and image, and the default fake config (see fake_repo.py)."""
+    return build_fake_repo(repo)
+
+
+@pytest.fixture
+def ext_repo(fake_repo):
+    """fake_repo plus the fake accuracy check script, fake/accuracy.py, for the extension lines."""
+    add_fake_script(fake_repo, "accuracy.py")
+    return fake_repo

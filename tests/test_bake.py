@@ -105,6 +105,17 @@ def test_other_answers_reach_the_config(cookies):
     assert "--model=resnet18" in lines[13] and "--model=resnet18" in lines[21]
 
 
+def test_cpu_only_bake_has_no_gpu_inference(cookies):
+    """gpu_list without GPU entries: inference loops over the CPU value only, and there is no TensorRT line."""
+    result = cookies.bake(extra_context={"gpu_list": "-1|-1,-1"})
+    assert result.exit_code == 0, result.exception
+    lines = config_lines(Path(result.project_path), "mobilenet_v3_small")
+    assert lines[27] == "--use-gpu:False"
+    assert not [line for line in lines if line.startswith("use_tensorrt:")]
+    default = config_lines(Path(cookies.bake().project_path), "mobilenet_v3_small")
+    assert default[27] == "--use-gpu:True|False" and "use_tensorrt:--use-tensorrt:False" in default
+
+
 def test_test_tipc_only_layout_generates_only_the_tree(cookies):
     result = cookies.bake(extra_context={"layout": "test_tipc_only"})
     assert result.exit_code == 0, result.exception

@@ -1,30 +1,31 @@
-"""Fault matrix (issue 6): each bad input or fault gets a clear message, a non-zero exit, and loses nothing.
+"""Fault matrix: each bad input or fault gets a clear message, a non-zero exit, and loses nothing.
 
 Every case injects one fault into a copy of the baked reference repo and asserts the exit status, the message
 the user sees and, where a harness step ran, its `Run failed with command` line; no case may leave a
-`Run successfully` line for a step that did not do its work. Cases already covered by test_harness.py (fake
-scripts, no Paddle) are listed here and not repeated.
+`Run successfully` line for a step that did not do its work. Cases already covered by the harness tests with
+fake scripts (no Paddle) are listed here and not repeated.
 
-Issue case -> tests ("harness::" = test_harness.py, "direct[...]" = test_direct_fault[...]; the others are here):
+Case -> tests ("validation::" = test_harness_validation.py, "chain::" = test_harness_chain.py, "prepare::" =
+test_prepare.py, "direct[...]" = test_direct_fault[...]; the others are here):
 
 config
-  missing file                  harness::test_harness_missing_config_file
-  too few lines                 harness::test_harness_validates_before_running[31 lines]
-  a line without ':'            harness::test_harness_validates_before_running[line without colon],
-                                harness::test_prepare_validates_too[line without colon]
-  unknown MODE                  harness::test_harness_validates_before_running[unknown MODE],
-                                harness::test_prepare_validates_too[unknown MODE]
-  unknown trainer               harness::test_harness_validates_before_running[unknown trainer]
+  missing file                  validation::test_harness_missing_config_file
+  too few lines                 validation::test_harness_validates_before_running[31 lines]
+  a line without ':'            validation::test_harness_validates_before_running[line without colon],
+                                validation::test_prepare_validates_too[line without colon]
+  unknown MODE                  validation::test_harness_validates_before_running[unknown MODE],
+                                validation::test_prepare_validates_too[unknown MODE]
+  unknown trainer               validation::test_harness_validates_before_running[unknown trainer]
   null script lines 14/17/22/25 test_null_script_line_is_skipped_with_a_note,
                                 test_whole_infer_with_null_export_runs_the_line_30_model
 data
   lite_data missing             test_missing_data_set_tells_to_run_prepare (harness hint),
                                 direct[train: data set missing] (train names prepare.sh)
   tarball missing               rebuilt by prepare.sh:
-                                harness::test_prepare_builds_a_missing_tarball_with_make_lite_data,
-                                harness::test_prepare_with_the_real_make_lite_data;
+                                prepare::test_prepare_builds_a_missing_tarball_with_make_lite_data,
+                                prepare::test_prepare_with_the_real_make_lite_data;
                                 cannot be built: test_prepare_fails_when_the_tarball_cannot_be_built
-  corrupt tarball               harness::test_prepare_rejects_a_corrupt_tarball,
+  corrupt tarball               prepare::test_prepare_rejects_a_corrupt_tarball,
                                 test_prepare_rejects_a_truncated_tarball
   corrupt or non-image file     direct[train: non-image file in the data set],
                                 direct[eval: truncated image in the val set]
@@ -43,24 +44,25 @@ weights
 environment
   paddleslim missing            test_missing_paddleslim_fails_the_train_step_with_the_install_hint,
                                 test_step_exiting_with_3_is_a_failure_not_a_skip (its exit status 3)
-  the config's python not found harness::test_harness_validates_before_running[python not found],
-                                harness::test_prepare_validates_too[python not found]
+  the config's python not found validation::test_harness_validates_before_running[python not found],
+                                validation::test_prepare_validates_too[python not found]
   model dir without a model     direct[infer: model dir without a model],
                                 test_prepare_whole_infer_needs_a_model_in_line_30
 interruption
-  SIGINT/SIGTERM, then a rerun  fake scripts: harness::test_signal_records_the_running_step_as_failed,
+  SIGINT/SIGTERM, then a rerun  fake scripts: chain::test_signal_records_the_running_step_as_failed,
                                 test_rerun_after_an_interrupt_starts_clean, test_interrupt_waits_for_the_step_to_stop;
                                 real Paddle: test_interrupted_training_fails_the_run,
                                 test_next_run_after_the_interrupt_starts_clean_and_passes
 logs
-  never truncated, kept/rotated harness::test_running_twice_keeps_the_first_run,
-                                harness::test_step_logs_are_distinct_per_entry,
+  never truncated, kept/rotated chain::test_running_twice_keeps_the_first_run,
+                                chain::test_step_logs_are_distinct_per_entry,
                                 test_step_logs_and_results_are_kept_whole,
                                 test_next_run_after_the_interrupt_starts_clean_and_passes
 
 The `test_direct_fault` cases call the scripts' ``main()`` through ``pact_cls.utils.run_main`` (what
-``sys.exit(run_main(main))`` in each script runs) in one interpreter, so Paddle is imported once for all of them;
-the exit status asserted is run_main's return value, which is the script's exit status.
+``sys.exit(run_main(main))`` in each script runs) in one interpreter (fixtures/fault_driver.py), so Paddle is
+imported once for all of them; the exit status asserted is run_main's return value, which is the script's exit
+status. The fake step scripts are files under fixtures/fake_scripts/ (see fake_repo.py).
 """
 import json
 import os
@@ -70,26 +72,22 @@ import signal
 import subprocess
 import sys
 import tarfile
-import textwrap
 import time
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
-import test_chain as real
-import test_harness as fake
+import fake_repo as fake
+import reference_repo as real
 import tipc_checks
-from conftest import popen_to_interrupt
-
-fake_repo = fake.fake_repo  # the fake-script repo fixture of test_harness.py, used here too
+from conftest import FIXTURES, popen_to_interrupt
 
 MODEL = real.MODEL
 MODE = real.MODE
 LOG = Path("log") / MODEL / MODE
 SAVE = LOG / "pact_train_cpu"
 WEIGHTS = (SAVE / "latest.pdparams").as_posix()
-NOOP = 'print("done, although nothing was written")\n'
 
 
 def failed_and_passed(rows):
@@ -144,7 +142,7 @@ def test_whole_infer_with_null_export_runs_the_line_30_model(fake_repo):
 # ---------------------------------------------------------------- steps that exit 0 without doing their work
 
 def test_train_that_writes_no_weights_fails(fake_repo):
-    (fake_repo / "fake" / "noop.py").write_text(NOOP, encoding="utf-8")
+    fake.add_fake_script(fake_repo, "noop.py")
     fake.write_config(fake_repo, fake.config_lines(l14="pact_train:fake/noop.py"))
     proc = fake.harness(fake_repo)
     assert proc.returncode == 1, proc.stdout + proc.stderr
@@ -163,7 +161,7 @@ def test_train_that_writes_no_weights_fails(fake_repo):
 
 
 def test_export_that_writes_no_model_fails(fake_repo):
-    (fake_repo / "fake" / "noop.py").write_text(NOOP, encoding="utf-8")
+    fake.add_fake_script(fake_repo, "noop.py")
     fake.write_config(fake_repo, fake.config_lines(l22="norm_export:fake/noop.py"))
     proc = fake.harness(fake_repo)
     assert proc.returncode == 1, proc.stdout + proc.stderr
@@ -217,8 +215,7 @@ def test_prepare_rejects_a_truncated_tarball(fake_repo):
 
 
 def test_prepare_fails_when_the_tarball_cannot_be_built(fake_repo):
-    (fake_repo / "test_tipc" / "make_lite_data.py").write_text(
-        'import sys\nsys.exit("make_lite_data.py: error: scikit-learn is not installed")\n', encoding="utf-8")
+    fake.add_fake_script(fake_repo, "make_lite_data_fails.py", "test_tipc/make_lite_data.py")
     shutil.rmtree(fake_repo / "test_images", ignore_errors=True)
     proc = fake.run(fake_repo, fake.PREPARE, fake.CONFIG, fake.MODE)
     assert proc.returncode == 1, proc.stdout + proc.stderr
@@ -263,22 +260,9 @@ def test_rerun_after_an_interrupt_starts_clean(fake_repo):
     assert len(first) == 1 and first[0].startswith("Run failed with command - ") and "fake/train.py" in first[0]
 
 
-SLOW_TO_STOP = """
-import os, signal, sys, time
-def on_term(*_):
-    time.sleep(1.5)
-    print("cleaned up after SIGTERM", flush=True)
-    sys.exit(143)
-signal.signal(signal.SIGTERM, on_term)
-with open("started.pid", "w") as f:
-    f.write(str(os.getpid()))
-time.sleep(60)
-"""
-
-
 def test_interrupt_waits_for_the_step_to_stop(fake_repo):
     """A step that takes time to stop is waited for: nothing of it runs or writes after the harness exits."""
-    (fake_repo / "fake" / "slow_to_stop.py").write_text(SLOW_TO_STOP, encoding="utf-8")
+    fake.add_fake_script(fake_repo, "slow_to_stop.py")
     fake.write_config(fake_repo, fake.config_lines(l14="pact_train:fake/slow_to_stop.py"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("TIPC_")}
     proc = popen_to_interrupt(["bash", fake.HARNESS, fake.CONFIG, fake.MODE], cwd=fake_repo, env=env,
@@ -297,8 +281,7 @@ def test_interrupt_waits_for_the_step_to_stop(fake_repo):
 
 def test_step_exiting_with_3_is_a_failure_not_a_skip(fake_repo):
     """Exit status 3 (pact_cls.quant.MissingPaddleSlim) must not be mistaken for the harness's own 'skipped'."""
-    (fake_repo / "fake" / "exit3.py").write_text('import sys\nprint("missing: exit 3")\nsys.exit(3)\n',
-                                                  encoding="utf-8")
+    fake.add_fake_script(fake_repo, "exit3.py")
     fake.write_config(fake_repo, fake.config_lines(l14="pact_train:fake/exit3.py"))
     proc = fake.harness(fake_repo)
     assert proc.returncode == 1, proc.stdout + proc.stderr
@@ -501,28 +484,6 @@ def test_eval_refuses_fp32_weights_under_pact_quant(fp32_chain):
 
 # ---------------------------------------------------------------- direct script faults, one interpreter
 
-DRIVER = r'''
-"""Run script main()s through run_main, as `sys.exit(run_main(main))` does, in one interpreter."""
-import contextlib, io, json, runpy, sys, traceback
-sys.path.insert(0, ".")
-from pact_cls.utils import run_main
-
-results = {}
-for name, script, argv in json.load(open(sys.argv[1], encoding="utf-8")):
-    out, err, uncaught = io.StringIO(), io.StringIO(), None
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = run_main(runpy.run_path(script, run_name="fault_driver")["main"], argv)
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        except BaseException:
-            code, uncaught = 1, traceback.format_exc()
-    results[name] = {"code": code, "stdout": out.getvalue(), "stderr": err.getvalue(), "uncaught": uncaught}
-    print(f"{name}: {code}", file=sys.__stderr__, flush=True)
-with open(sys.argv[2], "w", encoding="utf-8") as f:
-    json.dump(results, f, indent=1)
-'''
-
 TRAIN = ["--device=cpu", "--epochs=1", "--img-size=64"]
 EVAL = ["--test-only", "--pact_quant", "--device=cpu", "--img-size=64"]
 EXPORT = ["--model=" + MODEL, "--pact_quant", "--img-size=64"]
@@ -605,7 +566,7 @@ def direct_faults(pact_chain):
     cases = repo / "faults" / "cases.json"
     cases.write_text(json.dumps([[name, script, argv] for name, (script, argv, _, _) in DIRECT_CASES.items()]),
                      encoding="utf-8")
-    (repo / "faults" / "driver.py").write_text(textwrap.dedent(DRIVER), encoding="utf-8")
+    shutil.copyfile(FIXTURES / "fault_driver.py", repo / "faults" / "driver.py")
     proc = real.run([sys.executable, "faults/driver.py", "faults/cases.json", "faults/results.json"], repo,
                     timeout=900)
     assert proc.returncode == 0, proc.stderr[-5000:]

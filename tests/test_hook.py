@@ -66,6 +66,11 @@ VALID = {
     "no benchmark argument": {"benchmark_key": "null"},
     "image path with a space": {"img_path": "./my images/demo.jpg"},
     "CPU only": {"gpu_list": "-1|-1,-1"},
+    "suite lines": {"train_list_key": "-o DataLoader.Train.dataset.cls_label_path",
+                    "eval_data_path_key": "-o DataLoader.Eval.dataset.image_root",
+                    "eval_list_key": "-o DataLoader.Eval.dataset.cls_label_path", "export_device": "True",
+                    "infer_workdir": "deploy", "infer_pattern": r"class id\(s\): \["},
+    "label list value unused without its key": {"train_list": "a|b"},
 }
 INVALID = {
     "model name with a space": {"model_name": "my model"},
@@ -92,6 +97,10 @@ INVALID = {
     "gpu_list with a mixed entry": {"gpu_list": "-1|0,-1"},
     "python with ';'": {"python": "python3;id"},
     "python with ':'": {"python": "py:thon"},
+    "label list key with ':'": {"train_list_key": "-o Train.list:x"},
+    "label list value with '|'": {"eval_list_key": "--val-list", "eval_list": "a|b"},
+    "prediction pattern that is no regular expression": {"infer_pattern": "class id(s"},
+    "inference folder with a leading space": {"infer_workdir": " deploy"},
 }
 
 

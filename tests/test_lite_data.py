@@ -1,4 +1,4 @@
-"""test_tipc/make_lite_data.py: the lite_data tarball builder (SPEC §5), run straight from the template."""
+"""test_tipc/make_lite_data.py: the lite_data tarball builder, run straight from the template."""
 import io
 import subprocess
 import sys
@@ -83,9 +83,11 @@ def test_default_digits_tarball_layout(tmp_path):
         assert sorted(classes) == ["0", "1", "2", "3"]
         assert all(len(names) == 4 for names in classes.values())
         assert {f"lite_data/{split}/{c}" for c in classes} <= dirs
-    files = [m for m in ms if m.isfile()]
+    files = [m for m in ms if m.isfile() and not m.name.endswith(".txt")]
+    lists = sorted(m.name for m in ms if m.isfile() and m.name.endswith(".txt"))
+    assert lists == ["lite_data/labels.txt", "lite_data/train_list.txt", "lite_data/val_list.txt"]
     assert len(files) == 32
-    assert all(m.name.startswith("lite_data/") and m.name.endswith(".jpg") for m in ms if m.isfile())
+    assert all(m.name.startswith(("lite_data/train/", "lite_data/val/")) and m.name.endswith(".jpg") for m in files)
     with tarfile.open(tar_path) as tar:
         for m in files:
             img = Image.open(io.BytesIO(tar.extractfile(m).read()))

@@ -1,6 +1,6 @@
-"""Onboarding a model that is not MobileNetV3 (SPEC §6): the prompts wire a test_tipc/ tree to the
-contributor's own scripts, bad answers are refused before anything is generated, and the config checker
-explains a config line by line.
+"""Onboarding a model that is not MobileNetV3: the prompts wire a test_tipc/ tree to the contributor's own
+scripts, bad answers are refused before anything is generated, and the config checker explains a config line
+by line.
 
 The slow tests build two small but real Paddle model repos (a tiny conv net on the lite_data ImageFolder),
 one with argparse arguments and one with PaddleClas-style `-c config.yaml -o Section.key=value` overrides,
@@ -18,199 +18,19 @@ from cookiecutter.exceptions import FailedHookException
 from cookiecutter.main import cookiecutter
 
 import tipc_checks
-from conftest import CONFIG_REL, TEMPLATE_ROOT
+from conftest import CONFIG_REL, FIXTURES, TEMPLATE_ROOT
 
 TEMPLATE_DIR = TEMPLATE_ROOT / "{{cookiecutter.model_name}}"
 MODE = "lite_train_lite_infer"
 
 # ---------------------------------------------------------------- two small model repos
 
-TOY_CORE = '''\
-"""A tiny image classifier on Paddle: ImageFolder data, train, evaluate, export, Paddle Inference."""
-import glob
-import os
-import time
-
-import numpy as np
-import paddle
-from PIL import Image
-
-SIZE = 32
-
-
-def device_of(value):
-    return "gpu" if str(value).lower() in ("true", "gpu", "1") else "cpu"
-
-
-def image_folder(root):
-    classes = sorted(d for d in os.listdir(root) if os.path.isdir(os.path.join(root, d)))
-    items = [(path, label) for label, name in enumerate(classes)
-             for path in sorted(glob.glob(os.path.join(root, name, "*.jpg")))]
-    if not items:
-        raise SystemExit(f"no images in {root}/<class>/*.jpg")
-    return classes, items
-
-
-def load_image(path):
-    image = Image.open(path).convert("RGB").resize((SIZE, SIZE))
-    return (np.asarray(image, dtype="float32") / 255.0).transpose(2, 0, 1)
-
-
-class TinyNet(paddle.nn.Layer):
-    def __init__(self, num_classes):
-        super().__init__()
-        self.features = paddle.nn.Sequential(
-            paddle.nn.Conv2D(3, 8, 3, padding=1), paddle.nn.ReLU(), paddle.nn.MaxPool2D(2),
-            paddle.nn.Conv2D(8, 16, 3, padding=1), paddle.nn.ReLU(), paddle.nn.AdaptiveAvgPool2D(1))
-        self.fc = paddle.nn.Linear(16, num_classes)
-
-    def forward(self, x):
-        return self.fc(paddle.flatten(self.features(x), 1))
-
-
-def build(weights=None, num_classes=None):
-    if weights:
-        if not os.path.isfile(weights):
-            raise SystemExit(f"no weights at {weights}")
-        state = paddle.load(weights)
-        model = TinyNet(state["fc.weight"].shape[1])
-        model.set_state_dict(state)
-        return model
-    return TinyNet(num_classes)
-
-
-def arrays(items):
-    return (paddle.to_tensor(np.stack([load_image(path) for path, _ in items])),
-            paddle.to_tensor(np.array([label for _, label in items], dtype="int64")))
-
-
-def train(data_root, epochs, batch_size, out_dir, weights_name, device, init_weights=None, quant=None):
-    paddle.set_device(device)
-    paddle.seed(0)
-    classes, items = image_folder(os.path.join(data_root, "train"))
-    model = build(init_weights, len(classes))
-    print(f"train: {len(items)} images, {len(classes)} classes, device {device}, quant {quant}, "
-          f"epochs {epochs}, batch size {batch_size}")
-    images, labels = arrays(items)
-    optimizer = paddle.optimizer.Adam(learning_rate=0.01, parameters=model.parameters())
-    for epoch in range(epochs):
-        for start in range(0, len(items), batch_size):
-            loss = paddle.nn.functional.cross_entropy(model(images[start:start + batch_size]),
-                                                     labels[start:start + batch_size])
-            loss.backward()
-            optimizer.step()
-            optimizer.clear_grad()
-        print(f"epoch {epoch + 1}/{epochs}, loss: {float(loss):.4f}")
-    os.makedirs(out_dir, exist_ok=True)
-    paddle.save(model.state_dict(), os.path.join(out_dir, weights_name))
-    print(f"saved {os.path.join(out_dir, weights_name)}")
-
-
-def evaluate(data_root, weights, device):
-    paddle.set_device(device)
-    _, items = image_folder(os.path.join(data_root, "val"))
-    model = build(weights)
-    model.eval()
-    images, labels = arrays(items)
-    top1 = float((model(images).argmax(axis=1) == labels).astype("float32").mean())
-    print(f"eval: {len(items)} images, top1: {top1:.4f}")
-
-
-def export(weights, out_dir):
-    model = build(weights)
-    model.eval()
-    net = paddle.nn.Sequential(model, paddle.nn.Softmax())
-    path = os.path.join(out_dir, "inference")
-    paddle.jit.save(paddle.jit.to_static(net), path,
-                    input_spec=[paddle.static.InputSpec([None, 3, SIZE, SIZE], "float32", "x")])
-    print(f"exported {path}")
-
-
-def infer(model_dir, img_path, use_gpu, batch_size, benchmark):
-    from paddle import inference
-    model_file = next((os.path.join(model_dir, "inference" + ext) for ext in (".json", ".pdmodel")
-                       if os.path.isfile(os.path.join(model_dir, "inference" + ext))), None)
-    if model_file is None:
-        raise SystemExit(f"no inference model in {model_dir}")
-    config = inference.Config(model_file, os.path.join(model_dir, "inference.pdiparams"))
-    if use_gpu:
-        config.enable_use_gpu(100, 0)
-    else:
-        config.disable_gpu()
-    predictor = inference.create_predictor(config)
-    paths = ([img_path] if os.path.isfile(img_path)
-             else sorted(glob.glob(os.path.join(img_path, "**", "*.jpg"), recursive=True)))
-    if not paths:
-        raise SystemExit(f"no images at {img_path}")
-    start = time.time()
-    for first in range(0, len(paths), batch_size):
-        batch = paths[first:first + batch_size]
-        handle = predictor.get_input_handle(predictor.get_input_names()[0])
-        handle.copy_from_cpu(np.stack([load_image(path) for path in batch]))
-        predictor.run()
-        probs = predictor.get_output_handle(predictor.get_output_names()[0]).copy_to_cpu()
-        for path, row in zip(batch, probs):
-            print(f"image_name: {path}, class_id: {int(row.argmax())}, prob: {float(row.max()):.6f}")
-    if benchmark:
-        print(f"benchmark: {len(paths)} images, inference_time(ms): {(time.time() - start) * 1000 / len(paths):.3f}")
-'''
+# Their files are under fixtures/toy_repos/<style>/ as they lie in the repo, except the model core both import,
+# fixtures/toy_repos/toy_core.py, which copy_toy_repo puts where each style's scripts import it from.
+TOY_REPOS_DIR = FIXTURES / "toy_repos"
+TOY_CORE_AT = {"argparse": "tinycls.py", "config_style": "toycls/core.py"}
 
 # argparse style: every script rejects arguments it does not know, so a wrong key fails its step.
-ARGPARSE_REPO = {
-    "tinycls.py": TOY_CORE,
-    "run_train.py": '''\
-import argparse
-import tinycls
-
-parser = argparse.ArgumentParser(description="train the tiny classifier")
-parser.add_argument("--use_cuda", default="False")
-parser.add_argument("--num_epochs", type=int, default=10)
-parser.add_argument("--save_dir", default="./checkpoints")
-parser.add_argument("--bs", type=int, default=8)
-parser.add_argument("--init_weights", default=None)
-parser.add_argument("--data_root", default="./data")
-parser.add_argument("--quant", default="none")
-args = parser.parse_args()
-tinycls.train(args.data_root, args.num_epochs, args.bs, args.save_dir, "final.pdparams",
-              tinycls.device_of(args.use_cuda), args.init_weights, args.quant)
-''',
-    "run_eval.py": '''\
-import argparse
-import tinycls
-
-parser = argparse.ArgumentParser(description="evaluate the tiny classifier")
-parser.add_argument("--use_cuda", default="False")
-parser.add_argument("--init_weights", required=True)
-parser.add_argument("--data_root", default="./data")
-parser.add_argument("--quant", default="none")
-args = parser.parse_args()
-tinycls.evaluate(args.data_root, args.init_weights, tinycls.device_of(args.use_cuda))
-''',
-    "export_static.py": '''\
-import argparse
-import tinycls
-
-parser = argparse.ArgumentParser(description="export the tiny classifier")
-parser.add_argument("--weights", required=True)
-parser.add_argument("--out_dir", required=True)
-parser.add_argument("--quant", default="none")
-args = parser.parse_args()
-tinycls.export(args.weights, args.out_dir)
-''',
-    "predict.py": '''\
-import argparse
-import tinycls
-
-parser = argparse.ArgumentParser(description="Paddle Inference with the exported tiny classifier")
-parser.add_argument("--device_type", choices=["cpu", "gpu"], default="cpu")
-parser.add_argument("--infer_bs", type=int, default=1)
-parser.add_argument("--model_path", required=True)
-parser.add_argument("--image", required=True)
-parser.add_argument("--bench", choices=["yes", "no"], default="no")
-args = parser.parse_args()
-tinycls.infer(args.model_path, args.image, args.device_type == "gpu", args.infer_bs, args.bench == "yes")
-''',
-}
 ARGPARSE_ANSWERS = {
     "model_name": "tiny_digits",
     "device_key": "--use_cuda", "device_cpu_value": "False", "device_gpu_value": "True",
@@ -225,108 +45,7 @@ ARGPARSE_ANSWERS = {
     "img_path_key": "--image", "img_path": "./lite_data/val", "benchmark_key": "--bench", "benchmark_value": "yes",
 }
 
-CONFIG_PARSER = '''\
-"""-c config.yaml -o Section.key=value, the PaddleClas way, for a two-level YAML file."""
-import argparse
-
-
-def parse_value(text):
-    text = text.strip().strip("'\\"")
-    if text.lower() in ("null", "none", "~", ""):
-        return None
-    if text.lower() in ("true", "false"):
-        return text.lower() == "true"
-    for cast in (int, float):
-        try:
-            return cast(text)
-        except ValueError:
-            pass
-    return text
-
-
-def load(path):
-    config, section = {}, None
-    with open(path, encoding="utf-8") as handle:
-        for raw in handle:
-            line = raw.split("#", 1)[0].rstrip()
-            if not line.strip():
-                continue
-            if not line.startswith(" "):
-                section = config.setdefault(line.strip().rstrip(":"), {})
-            else:
-                key, value = line.strip().split(":", 1)
-                section[key.strip()] = parse_value(value)
-    return config
-
-
-def parse_args(description):
-    parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("-c", "--config", required=True)
-    parser.add_argument("-o", "--override", action="append", default=[])
-    args = parser.parse_args()
-    config = load(args.config)
-    for item in args.override:
-        dotted, value = item.split("=", 1)
-        section, key = dotted.split(".", 1)
-        if key not in config.get(section, {}):
-            raise SystemExit(f"-o {item}: {args.config} has no {dotted}")
-        config[section][key] = parse_value(value)
-    print("config:", config)
-    return config
-'''
-SCRIPT_HEAD = '''\
-import os
-import sys
-
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from toycls import config, core  # noqa: E402
-
-'''
 # PaddleClas style: every setting lives in a YAML file; -o overrides must name a key the file has.
-CONFIG_STYLE_REPO = {
-    "toycls/__init__.py": "",
-    "toycls/core.py": TOY_CORE,
-    "toycls/config.py": CONFIG_PARSER,
-    "configs/toy_cls.yaml": '''\
-Global:
-  device: gpu
-  epochs: 20
-  output_dir: ./output/
-  pretrained_model: null
-  save_inference_dir: ./inference
-DataLoader:
-  root: ./dataset/
-  batch_size: 8
-Quant:
-  name: none
-''',
-    "deploy/inference.yaml": '''\
-Global:
-  inference_model_dir: ./inference
-  infer_imgs: ./images
-  batch_size: 1
-  use_gpu: true
-  benchmark: false
-''',
-    "tools/train.py": SCRIPT_HEAD + '''\
-c = config.parse_args("train")
-core.train(c["DataLoader"]["root"], c["Global"]["epochs"], c["DataLoader"]["batch_size"], c["Global"]["output_dir"],
-           "best_model.pdparams", c["Global"]["device"], c["Global"]["pretrained_model"], c["Quant"]["name"])
-''',
-    "tools/eval.py": SCRIPT_HEAD + '''\
-c = config.parse_args("evaluate")
-core.evaluate(c["DataLoader"]["root"], c["Global"]["pretrained_model"], c["Global"]["device"])
-''',
-    "tools/export_model.py": SCRIPT_HEAD + '''\
-c = config.parse_args("export")
-core.export(c["Global"]["pretrained_model"], c["Global"]["save_inference_dir"])
-''',
-    "deploy/predict.py": SCRIPT_HEAD + '''\
-c = config.parse_args("predict")
-g = c["Global"]
-core.infer(g["inference_model_dir"], g["infer_imgs"], g["use_gpu"], g["batch_size"], g["benchmark"])
-''',
-}
 CONFIG_STYLE_ANSWERS = {
     "model_name": "toy_clas_cfg",
     "device_key": "-o Global.device", "device_cpu_value": "cpu", "device_gpu_value": "gpu",
@@ -345,7 +64,7 @@ CONFIG_STYLE_ANSWERS = {
     "img_path_key": "-o Global.infer_imgs", "img_path": "./lite_data/val/2",
     "benchmark_key": "-o Global.benchmark", "benchmark_value": "True",
 }
-TOY_REPOS = {"argparse": (ARGPARSE_REPO, ARGPARSE_ANSWERS), "config_style": (CONFIG_STYLE_REPO, CONFIG_STYLE_ANSWERS)}
+TOY_REPOS = {"argparse": ARGPARSE_ANSWERS, "config_style": CONFIG_STYLE_ANSWERS}
 
 # What each step's command must contain: the contributor's own keys with the values the harness sets.
 SAVE = "./log/{name}/lite_train_lite_infer/pact_train_cpu"
@@ -367,6 +86,13 @@ EXPECTED_COMMANDS = {
         " -o Global.batch_size=1 -o Global.infer_imgs=./lite_data/val/2 -o Global.benchmark=True",
     ],
 }
+
+
+def copy_toy_repo(root, style):
+    """The toy repo of this style, copied to root (created): its files and the model core."""
+    shutil.copytree(TOY_REPOS_DIR / style, root, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copyfile(TOY_REPOS_DIR / "toy_core.py", root / TOY_CORE_AT[style])
+    return root
 
 
 def make_repo(root, files):
@@ -447,8 +173,8 @@ def test_device_values_follow_the_gpu_list(tmp_path, gpu_list, devices):
 @pytest.mark.parametrize("style", sorted(TOY_REPOS))
 def test_dry_run_shows_the_contributor_keys(tmp_path, style):
     """Without Paddle: the commands the harness builds from a bake carry the contributor's keys."""
-    files, answers = TOY_REPOS[style]
-    repo = make_repo(tmp_path / "checkout with space", files)
+    answers = TOY_REPOS[style]
+    repo = copy_toy_repo(tmp_path / "checkout with space", style)
     config = add_test_tipc(repo, answers, tmp_path / "bake")
     assert subprocess.run([sys.executable, "test_tipc/check_config.py", config, MODE], cwd=repo,
                           capture_output=True, text=True).returncode == 0
@@ -603,7 +329,7 @@ def test_checker_explain_prints_the_guide_table_with_this_config(repo):
 
 @pytest.mark.parametrize("style", sorted(TOY_REPOS))
 def test_docs_show_the_contributor_commands(tmp_path, style):
-    _, answers = TOY_REPOS[style]
+    answers = TOY_REPOS[style]
     project = bake(tmp_path, layout="test_tipc_only", gpu_list="-1|0", **answers)
     name = answers["model_name"]
     docs = ["test_tipc/README.md", "test_tipc/README_en.md", "test_tipc/docs/test_train_pact_inference_python.md",
@@ -635,9 +361,9 @@ def test_reference_docs_keep_the_reference_details(baked_reference):
 @pytest.mark.slow
 @pytest.mark.parametrize("style", sorted(TOY_REPOS))
 def test_toy_repo_chain_passes_on_cpu(tmp_path, style):
-    files, answers = TOY_REPOS[style]
+    answers = TOY_REPOS[style]
     name = answers["model_name"]
-    repo = make_repo(tmp_path / "my checkout", files)
+    repo = copy_toy_repo(tmp_path / "my checkout", style)
     config = add_test_tipc(repo, answers, tmp_path / "bake")
     prepared = run_bash(repo, "test_tipc/prepare.sh", config, MODE)
     assert prepared.returncode == 0, prepared.stdout + prepared.stderr

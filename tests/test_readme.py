@@ -1,4 +1,4 @@
-"""The README's first screen and CI agree (SPEC §1: .ci/run runs the README's test command)."""
+"""The README's first screen and CI agree (.ci/run runs the README's test command)."""
 import re
 
 from conftest import TEMPLATE_ROOT

@@ -1,6 +1,5 @@
 """Paddle Inference for an exported classifier, and an AutoLog-style benchmark report."""
 import os
-import platform
 import sys
 import time
 
@@ -205,48 +204,41 @@ class Timer:
         return 1000.0 * sum(values) / len(values) if values else 0.0
 
 
-def _cuda_version():
-    try:
-        import paddle
+# The AutoLog report format has one definition in this repo: test_tipc/py_shims/auto_log, the stand-in for AutoLog
+# that suite predictors import offline. It is loaded from its file under a private name, not with `import
+# auto_log`, so an installed AutoLog (which has no format_report) neither shadows it nor changes this report.
+REPORT_FORMAT_FILE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                  "test_tipc", "py_shims", "auto_log", "__init__.py")
+_REPORT_MODULE = "pact_cls._auto_log_report_format"
 
-        return paddle.version.cuda(), paddle.version.cudnn()
-    except Exception:
-        return "None", "None"
+
+def report_format():
+    """The module test_tipc/py_shims/auto_log (format_report, perf_info, cpu_rss_mb, ...)."""
+    module = sys.modules.get(_REPORT_MODULE)
+    if module is not None:
+        return module
+    if not os.path.isfile(REPORT_FORMAT_FILE):
+        raise UserError(f"{REPORT_FORMAT_FILE} not found: the benchmark report format lives there; restore "
+                        "test_tipc/py_shims/ from the template")
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(_REPORT_MODULE, REPORT_FORMAT_FILE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    sys.modules[_REPORT_MODULE] = module
+    return module
 
 
 def benchmark_report(classifier, model_name, batch_size, data_num, timer):
     """The report of the AutoLog format used across Paddle repos (Env/Paddle/Conf/Model/Data/Perf info)."""
-    import paddle
-    import psutil
-
-    cuda, cudnn = _cuda_version()
-    rss_mb = psutil.Process(os.getpid()).memory_info().rss / 1024.0 / 1024.0
-    gpu_mem = "None"
-    if classifier.conf["runtime_device"] == "gpu":
-        try:
-            gpu_mem = f"{paddle.device.cuda.max_memory_allocated() / 1024.0 / 1024.0:.4f}"
-        except Exception:
-            gpu_mem = "None"
-    total = time.perf_counter() - timer.started
-    sections = [
-        ("Env info", [("OS_version", f"{platform.system()} {platform.release()}"),
-                      ("CUDA_version", cuda), ("CUDNN_version", cudnn), ("drivier_version", "None")]),
-        ("Paddle info", [("paddle_version", paddle.__version__), ("paddle_commit", paddle.version.commit),
-                         ("log_api_version", "1.0")]),
-        ("Conf info", list(classifier.conf.items())),
-        ("Model info", [("model_name", model_name), ("precision", classifier.precision),
-                        ("model_file", classifier.model_file)]
-         + ([("mkldnn_int8_ops", classifier.int8_ops)] if classifier.int8_ops else [])),
-        ("Data info", [("batch_size", batch_size),
-                       ("input_shape", f"3x{classifier.img_size}x{classifier.img_size}"), ("data_num", data_num)]),
-        ("Perf info", [("cpu_rss(MB)", f"{rss_mb:.4f}"), ("gpu_rss(MB)", gpu_mem), ("gpu_util", "None%"),
-                       ("total time spent(s)", f"{total:.4f}"),
-                       ("preprocess_time(ms)", f"{timer.mean_ms('preprocess'):.4f}"),
-                       ("inference_time(ms)", f"{timer.mean_ms('inference'):.4f}"),
-                       ("postprocess_time(ms)", f"{timer.mean_ms('postprocess'):.4f}")]),
-    ]
-    lines = []
-    for title, items in sections:
-        lines.append(f"{'-' * 22} {title} {'-' * 22}")
-        lines.extend(f" {key}: {value}" for key, value in items)
-    return "\n".join(lines)
+    fmt = report_format()
+    on_gpu = classifier.conf["runtime_device"] == "gpu"
+    model = [("model_name", model_name), ("precision", classifier.precision), ("model_file", classifier.model_file)]
+    if classifier.int8_ops:
+        model.append(("mkldnn_int8_ops", classifier.int8_ops))
+    data = [("batch_size", batch_size), ("input_shape", f"3x{classifier.img_size}x{classifier.img_size}"),
+            ("data_num", data_num)]
+    perf = fmt.perf_info(time.perf_counter() - timer.started,
+                         {f"{stage}_time": timer.mean_ms(stage) for stage in Timer.STAGES},
+                         cpu_rss=fmt.cpu_rss_mb(), gpu_rss=fmt.gpu_rss_mb() if on_gpu else None)
+    return fmt.format_report(list(classifier.conf.items()), model, data, perf)

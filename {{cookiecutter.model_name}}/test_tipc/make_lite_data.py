@@ -5,6 +5,21 @@ The tarball holds ``lite_data/train/<class>/<name>.jpg`` and ``lite_data/val/<cl
 ``tar -xf test_images/lite_data.tar``. ``test_tipc/prepare.sh`` runs this script when the tarball
 is missing; run it by hand to rebuild it or to make one from your own images.
 
+Label lists, for suite data sets that read an image root plus a list file (PaddleClas's ImageNetDataset:
+``image_root`` + ``cls_label_path``; ``class_id_map_file``):
+  lite_data/train_list.txt, lite_data/val_list.txt
+      One line per image of that split, ``train/<class>/<name>.jpg <label>`` (path relative to
+      ``lite_data``, one space, '\\n' line ends, UTF-8), in the tarball's order: classes in sorted order,
+      then file names in sorted order -- the order paddle.vision's DatasetFolder/ImageFolder gives the
+      samples. <label> is the class's index in the sorted list of class folders, the number those
+      readers (and pact_cls/data.py) give it; train and val hold the same classes, so the numbers agree.
+  lite_data/labels.txt
+      ``<label> <class folder name>`` per class, in label order (the class_id_map_file format).
+  A path with white space in it (a class folder or image name with a space) is written as it is, but a
+  reader that splits lines on white space cannot parse it; the script warns when that happens.
+  A lite_data.tar built by an older version of this script has no lists: delete it and rerun (or rerun
+  prepare.sh, which rebuilds a missing tarball).
+
 Sources
   --source digits (default, offline)
       The real 8x8 handwritten-digit images that scikit-learn ships (``sklearn.datasets.load_digits``),
@@ -31,9 +46,10 @@ The defaults (4 classes, 4 train + 4 val images per class, 64x64) give 16 train 
 tarball of a few tens of KB; the guide asks for 8-16 images per split and under 20 MB.
 
 Same inputs -> byte-identical tarball (with the same Pillow/libjpeg build): plain uncompressed tar,
-members in sorted order, mtime 0, uid/gid 0, no user/group names, modes 0644/0755, JPEG quality 90
-with 4:4:4 chroma and no EXIF/ICC metadata. The tarball is written to a temporary file beside the
-output and renamed into place, so an interrupted run never leaves a half-written tarball.
+members (label lists included) in sorted order, mtime 0, uid/gid 0, no user/group names, modes
+0644/0755, JPEG quality 90 with 4:4:4 chroma and no EXIF/ICC metadata. The tarball is written to a
+temporary file beside the output and renamed into place, so an interrupted run never leaves a
+half-written tarball.
 
 Examples
   python test_tipc/make_lite_data.py                                   # digits -> test_images/lite_data.tar
@@ -325,8 +341,35 @@ def _atomic_write(output, write):
         raise
 
 
-def write_tarball(output, root_name, plan):
-    """Write the planned images as a reproducible uncompressed tarball."""
+def _path_key(path):
+    """Sort key: folder by folder, so a class's files follow each other as DatasetFolder lists them."""
+    return path.split("/")
+
+
+def label_files(classes, plan):
+    """{file name: bytes} of the label lists: <split>_list.txt per split and labels.txt.
+
+    A class's label is its index in the sorted class names, as DatasetFolder numbers its class folders.
+    """
+    names = sorted(classes)
+    label = {cls: i for i, cls in enumerate(names)}
+    out = {}
+    for split, items in plan.items():
+        rows = sorted(((f"{split}/{cls}/{name}", label[cls]) for cls, name, _ in items),
+                      key=lambda row: _path_key(row[0]))
+        out[f"{split}_list.txt"] = "".join(f"{path} {i}\n" for path, i in rows).encode("utf-8")
+    out["labels.txt"] = "".join(f"{i} {cls}\n" for i, cls in enumerate(names)).encode("utf-8")
+    return out
+
+
+def paths_with_white_space(classes, plan):
+    """The names in the label lists that a reader splitting lines on white space would misread."""
+    names = [f"{split}/{cls}/{name}" for split, items in plan.items() for cls, name, _ in items] + list(classes)
+    return [n for n in names if any(ch.isspace() for ch in n)]
+
+
+def write_tarball(output, root_name, plan, classes):
+    """Write the planned images and their label lists as a reproducible uncompressed tarball."""
     dirs = {root_name}
     files = []
     for split, items in plan.items():
@@ -334,8 +377,10 @@ def write_tarball(output, root_name, plan):
         for cls, name, produce in items:
             dirs.add(f"{root_name}/{split}/{cls}")
             files.append((f"{root_name}/{split}/{cls}/{name}", produce))
+    for name, data in label_files(classes, plan).items():
+        files.append((f"{root_name}/{name}", lambda d=data: d))
     entries = [(d, None) for d in dirs] + files
-    entries.sort(key=lambda e: e[0].split("/"))  # tree order: each folder right before its contents
+    entries.sort(key=lambda e: _path_key(e[0]))  # tree order: each folder right before its contents
 
     def write(f):
         with tarfile.open(fileobj=f, mode="w", format=tarfile.PAX_FORMAT, encoding="utf-8") as tar:
@@ -430,7 +475,7 @@ def main(argv=None):
         if not root_name or root_name in (".", "..") or "/" in root_name or "\\" in root_name:
             raise LiteDataError(f"--root-name {root_name!r} must be a single folder name such as lite_data")
         classes, plan = plan_digits(args) if args.source == DIGITS else plan_folder(args)
-        write_tarball(args.output, root_name, plan)
+        write_tarball(args.output, root_name, plan, classes)
     except LiteDataError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
@@ -441,6 +486,11 @@ def main(argv=None):
     size = os.path.getsize(args.output)
     print(f"wrote {args.output}: {len(classes)} classes ({_classes_text(classes)}), "
           f"train {len(plan['train'])} images, val {len(plan['val'])} images, {size / 1024:.1f} KB")
+    spaced = paths_with_white_space(classes, plan)
+    if spaced:
+        print(f"{PROG}: warning: {len(spaced)} path(s) in the label lists contain white space, e.g. {spaced[0]!r}; "
+              "readers that split list lines on white space (such as PaddleClas's ImageNetDataset) cannot parse "
+              "them: rename those class folders or images", file=sys.stderr)
     if size > 20 * 1024 * 1024:
         print(f"{PROG}: warning: {args.output} is over 20 MB, the guide's limit for lite_data; "
               "lower --num-classes, the per-class counts or --image-size", file=sys.stderr)

@@ -19,11 +19,15 @@
 # <trainer>_<tag>_accuracy.log) and inference loops (oneDNN, CPU threads, precision, TensorRT), one inference
 # step and one log per combination, e.g. pact_train_cpu_infer_cpu_mkldnn_True_threads_2_precision_auto_batchsize_1.log.
 # This script runs that plan: processes, their logs, timing, signals, results_python.log and the summary.
-# Commands run as argument lists (nothing is eval'd); results_python.log shows each one shell-quoted.
+# Commands run as argument lists (nothing is eval'd); results_python.log shows each one shell-quoted (with
+# "cd <folder> &&" in front when the config's infer_workdir line runs inference from another folder). Every step
+# runs with the repo root first on PYTHONPATH (suite scripts import their package from it) and test_tipc/py_shims
+# last (an auto_log module for suites whose benchmark mode imports it; an installed auto_log comes first).
 # A step passes when its command exits 0 and, for train and export, it wrote what the next step reads:
 # train the weights <save>/<line 10> (or <line 10>.pdparams), export an inference model (*.pdmodel or
-# *.json, with its .pdiparams) in <save>. A failed train or export skips the rest of its chain; a null script
-# line skips that step with a note.
+# *.json, with its .pdiparams) in <save>, inference one prediction line per input image (the config's
+# infer_pattern line says what one looks like; without it the reference format and PaddleClas's count). A failed
+# train or export skips the rest of its chain; a null script line skips that step with a note.
 # Rotation: if LOG_PATH exists from an earlier run it is first moved to
 # ./log/<model_name>/<MODE>.prev-<YYYYmmdd-HHMMSS>, so each run starts clean and no run's logs are
 # overwritten. The summary names the moved directory.
@@ -122,9 +126,11 @@ sys.exit(0 if ok else 1)' > /dev/null 2>&1; then
     fi
 }
 
-# What a step that exited 0 must have written (the plan's S_CHECK): prints why the step did not do its work
-# and returns 1, or prints nothing.
-check_written() { # weights FILE | model FOLDER
+# What a step that exited 0 must have done (the plan's S_CHECK): prints why the step did not do its work and
+# returns 1, or prints nothing.
+check_done() { # LOG weights FILE | LOG model FOLDER | LOG predictions COUNT
+    local log=$1 found
+    shift
     case $1 in
         weights)
             [[ -f $2 || -f $2.pdparams ]] && return 0
@@ -137,20 +143,29 @@ check_written() { # weights FILE | model FOLDER
             printf 'TIPC: the step exited 0 but %s holds no inference model (*.pdmodel or *.json, with' "$2"
             printf ' its .pdiparams) for inference to run\n'
             ;;
+        predictions)
+            found=$(grep -cE -- "$PLAN_INFER_PATTERN" "$log")
+            ((found >= $2)) && return 0
+            printf 'TIPC: the step exited 0 but printed %s prediction line(s) for %s image(s): lines matching %s' \
+                "$found" "$2" "$PLAN_INFER_PATTERN"
+            printf ' (%s); if your inference prints another format, give its pattern on an infer_pattern line\n' \
+                "$PLAN_INFER_PATTERN_WHERE"
+            ;;
         *) return 0 ;;
     esac
     return 1
 }
 
-# Run one step: the command ARGV (an array name) with stdout+stderr in LOG; when it exits 0, CHECK (see
-# check_written) must hold too. Returns 0 when the step passed, 1 when it failed (whatever its exit status:
-# a script may exit 3).
-run_step() { # LABEL LOG ARGV CHECK CHECK_ARG
-    local label=$1 log=$2 check=$4 check_arg=$5 status end_us hint problem
+# Run one step: the command ARGV (an array name) in folder CWD (empty: here) with stdout+stderr in LOG; when it
+# exits 0, CHECK (see check_done) must hold too. Returns 0 when the step passed, 1 when it failed (whatever its
+# exit status: a script may exit 3).
+run_step() { # LABEL LOG ARGV CHECK CHECK_ARG CWD
+    local label=$1 log=$2 check=$4 check_arg=$5 cwd=$6 status end_us hint problem
     local -n argv=$3
     current_label=$label
     current_log=$log
     func_shell_words_into current_cmd "${argv[@]}"
+    [[ -n $cwd ]] && current_cmd="cd $(func_shell_quote "$cwd") && $current_cmd"
     if [[ -n $DRY_RUN ]]; then
         printf '[dry-run] %s\n' "$current_cmd"
         return 0
@@ -167,12 +182,16 @@ run_step() { # LABEL LOG ARGV CHECK CHECK_ARG
     fi
     printf 'RUN  %s\n' "$label"
     func_now_us_into current_start_us
-    "${argv[@]}" > "$log" 2>&1 < /dev/null &
+    if [[ -n $cwd ]]; then
+        (cd -- "$cwd" && exec "${argv[@]}") > "$log" 2>&1 < /dev/null &
+    else
+        "${argv[@]}" > "$log" 2>&1 < /dev/null &
+    fi
     current_pid=$!
     wait "$current_pid"
     status=$?
     current_pid=""
-    if [[ $status -eq 0 ]] && ! problem=$(check_written "$check" "$check_arg"); then
+    if [[ $status -eq 0 ]] && ! problem=$(check_done "$log" "$check" "$check_arg"); then
         printf '%s\n' "$problem" >> "$log"
         status=1
     fi
@@ -251,6 +270,10 @@ if [[ -z $DRY_RUN ]]; then
     trap 'on_signal TERM 143' TERM
 fi
 
+# The repo's own package importable from any step's folder; an auto_log for suite predictors that import it.
+shims="$(cd -- "$TIPC_DIR" && pwd)/py_shims"
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}:$shims"
+
 echo "TIPC ${model_name} ${MODE}: entries ${PLAN_GPU_LIST} (TIPC_DEVICES=${DEVICES}), logs in ${LOG_PATH}"
 for hint in "${PLAN_HINTS[@]}"; do
     printf 'HINT %s\n' "$hint"
@@ -276,7 +299,8 @@ for index in "${!S_LABEL[@]}"; do
         [[ -z $chain_skip ]] && chain_skip=${S_THEN_SKIP[index]}
         continue
     fi
-    if ! run_step "$label" "${S_LOG[index]}" "S_ARGV_$index" "${S_CHECK[index]}" "${S_CHECK_ARG[index]}"; then
+    if ! run_step "$label" "${S_LOG[index]}" "S_ARGV_$index" "${S_CHECK[index]}" "${S_CHECK_ARG[index]}" \
+        "${S_CWD[index]}"; then
         [[ -z $chain_skip ]] && chain_skip=${S_ON_FAIL[index]}
     fi
 done

@@ -147,6 +147,32 @@ EXTENSIONS = (
           "扩展：GPU 是否开启 TensorRT",
           "use_tensorrt:<your TensorRT argument>:<values>, e.g. use_tensorrt:--use-tensorrt:False|True "
           "(GPU inference only)"),
+    Field("train_list", None, "train_list", "argument", "training label list argument (per mode)",
+          "扩展：训练标签列表",
+          "train_list:<your training script's label-list argument>:<list file, or per mode>, e.g. "
+          "train_list:-o DataLoader.Train.dataset.cls_label_path:lite_train_lite_infer=./lite_data/train_list.txt|"
+          "whole_train_whole_infer=./whole_data/train_list.txt (suite data sets read an image root and a list)", True),
+    Field("eval_data_path", None, "eval_data_path", "argument", "evaluation data set path argument (per mode)",
+          "扩展：评估数据集路径",
+          "eval_data_path:<your evaluation script's image-root argument>:<path, or per mode>, e.g. "
+          "eval_data_path:-o DataLoader.Eval.dataset.image_root:./lite_data; evaluation then gets it instead of "
+          "line 11", True),
+    Field("eval_list", None, "eval_list", "argument", "evaluation label list argument (per mode)",
+          "扩展：评估标签列表",
+          "eval_list:<your evaluation script's label-list argument>:<list file, or per mode>, e.g. "
+          "eval_list:-o DataLoader.Eval.dataset.cls_label_path:./lite_data/val_list.txt", True),
+    Field("export_device", None, "export_device", "flag", "whether the export gets the entry's device",
+          "扩展：导出时传入设备",
+          "export_device:True to pass the line-5 device argument of each entry to the export too (for exports that "
+          "read the device, e.g. PaddleClas's -o Global.device), or export_device:False"),
+    Field("infer_workdir", None, "infer_workdir", "value", "folder inference runs from", "扩展：推理工作目录",
+          "infer_workdir:<folder relative to the repo root>, e.g. infer_workdir:deploy; line 27's command is "
+          "written as seen from there (e.g. inference:python/predict_cls.py -c configs/inference_cls.yaml), the "
+          "model folder and the image path are passed relative to it"),
+    Field("infer_pattern", None, "infer_pattern", "value", "pattern of the prediction line inference prints per image",
+          "扩展：推理结果行格式",
+          "infer_pattern:<extended regular expression (grep -E) that each image's prediction line matches>; without "
+          "it the reference format 'image_name: ..., class_id: ...' and PaddleClas's '...: class id(s): [...]' count"),
     Field("fp32_pretrain", None, "fp32_pretrain", "command",
           "FP32 training that prepare.sh runs when line 9's weights are missing", "扩展：FP32 预训练脚本",
           "fp32_pretrain:<training script and fixed arguments, without PACT> run by prepare.sh as <script> "
@@ -164,6 +190,10 @@ LEGACY_POSITIONS = {34: "accuracy_check", 35: "enable_mkldnn", 36: "cpu_threads"
 # The inference loops: which device's inference a loop applies to, and the word naming it in step labels.
 LOOPS = {"enable_mkldnn": ("cpu", "mkldnn"), "cpu_threads": ("cpu", "threads"),
          "precision": ("any", "precision"), "use_tensorrt": ("gpu", "tensorrt")}
+# What inference prints per image when the config has no infer_pattern line: the reference repo's and the guide's
+# "image_name: <path>, class_id: <int>, prob: <float>", or PaddleClas's "<path>:\tclass id(s): [...], score(s): ...".
+DEFAULT_INFER_PATTERN = r"(image_name: .*class_id: )|(class id\(s\): \[)"
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 HEADER_LINES = tuple(f.line for f in FIELDS if f.kind in ("header", "separator"))
 FIXED_KEYS = {f.key: f.line for f in FIELDS if f.key}
 PER_MODE_VALUE = re.compile(r"^[A-Za-z_]+=")
@@ -288,6 +318,23 @@ def value_problem(value, per_mode=False):
         return "has leading or trailing spaces: enter the value without them"
     if per_mode and PER_MODE_VALUE.match(value):
         return "starts like a per-mode item (<mode>=<value>): enter a plain value such as a path"
+    return None
+
+
+def flag_problem(value):
+    if value.strip().lower() not in ("true", "false"):
+        return f"expected True or False, found '{value}'"
+    return None
+
+
+def pattern_problem(pattern):
+    """Why PATTERN cannot be the prediction-line pattern (an extended regular expression) or None."""
+    try:
+        re.compile(pattern)
+    except re.error as err:
+        return f"'{pattern}' is not a regular expression ({err})"
+    if not pattern.strip() or "\n" in pattern:
+        return f"expected a one-line regular expression, found '{pattern}'"
     return None
 
 
@@ -424,7 +471,7 @@ class Config:
                 f"{field.meaning} (line {number}): the config already has it on line {self.entries[name].line}; "
                 "keep one")))
             return
-        if field.kind == "loop":
+        if field.kind in ("loop", "argument"):
             if ":" not in content:
                 self.extension_problems.append((number, (
                     f"{field.meaning} (line {number}): expected 'key:value', found '{content}'; "
@@ -442,6 +489,11 @@ class Config:
         if entry is None or entry.key.strip() == "null" or not entry.value.strip() or entry.value == "null":
             return None, [None]
         return entry.key, entry.value.split("|")
+
+    def flag(self, name):
+        """Whether a flag extension line is True (absent: False)."""
+        entry = self.get(name)
+        return entry is not None and entry.value.strip().lower() == "true"
 
     def where(self, name):
         """'line N' of a field, for messages."""
@@ -773,12 +825,15 @@ class Checker:
             if problem:
                 self.error(field.line, f"{self.meaning(field.line)}: '{value}' {problem}")
             elif field.name in checked:
-                self.check_script_file(field.line, self.meaning(field.line), value)
+                # Inference runs from the infer_workdir folder, so its command is written as seen from there.
+                base = (self.config.value("infer_workdir") or "") if field.name == "inference" else ""
+                self.check_script_file(field.line, self.meaning(field.line), value, base)
 
-    def check_script_file(self, number, meaning, value):
+    def check_script_file(self, number, meaning, value, base=""):
         script = value.split()[0]
-        if self.repo and script != "null" and not os.path.isfile(script):
-            self.error(number, f"{meaning}: expected the script '{script}' to exist relative to {os.getcwd()}, "
+        if self.repo and script != "null" and not os.path.isfile(os.path.join(base, script)):
+            where = os.path.join(os.getcwd(), base) if base else os.getcwd()
+            self.error(number, f"{meaning}: expected the script '{script}' to exist relative to {where}, "
                                "found no such file")
 
     def check_extensions(self):
@@ -791,6 +846,17 @@ class Checker:
             meaning = f"{field.meaning} (line {entry.line})"
             if field.kind == "command":
                 self.check_command_items(entry, meaning)
+            elif field.kind == "flag":
+                if flag_problem(entry.value):
+                    self.error(entry.line, f"{meaning}: {flag_problem(entry.value)}")
+            elif field.kind == "value":
+                self.check_value_line(entry, meaning, field)
+            elif field.kind == "argument" and entry.key != "null":
+                problem = key_problem(entry.key) or next(
+                    (f"has the value '{v}', which {p}" for v in self.mode_values(entry.value)
+                     for p in [value_problem(v, per_mode=True)] if p), None)
+                if problem:
+                    self.error(entry.line, f"{meaning}: '{entry.text}' {problem}; expected {field.goes_here}")
             elif entry.key != "null":
                 problem = key_problem(entry.key)
                 if problem:
@@ -799,6 +865,24 @@ class Checker:
                                                     for item in entry.value.split("|")):
                     self.error(entry.line, f"{meaning}: expected one or more values separated by '|' (or null), "
                                            f"found '{entry.text}'; expected {field.goes_here}")
+
+    @staticmethod
+    def mode_values(value):
+        """The values of a line that may hold per-mode items."""
+        if MODE_ITEMS.match(value):
+            return [item.partition("=")[2] for item in value.split("|")]
+        return [value]
+
+    def check_value_line(self, entry, meaning, field):
+        value = entry.value
+        if field.name == "infer_pattern" and pattern_problem(value):
+            self.error(entry.line, f"{meaning}: {pattern_problem(value)}")
+            return
+        if not value.strip() or value != value.strip():
+            self.error(entry.line, f"{meaning}: expected {field.goes_here}, found '{entry.text}'")
+        elif field.name == "infer_workdir" and self.repo and not os.path.isdir(value):
+            self.error(entry.line, f"{meaning}: expected the folder '{value}' to exist relative to {os.getcwd()}, "
+                                   "found no such folder")
 
     def check_command_items(self, entry, meaning):
         """A command (or null), or mode=<command> items."""
@@ -923,6 +1007,21 @@ def shell_word(value):
     return value if PLAIN_WORD.match(value) else shlex.quote(value)
 
 
+def from_workdir(path, workdir):
+    """PATH (relative to the repo root) as seen from WORKDIR (relative to the repo root)."""
+    if not workdir or not path or is_null(path) or os.path.isabs(path):
+        return path
+    return os.path.relpath(path, workdir)
+
+
+def count_images(path):
+    """How many images inference reads from PATH: 1 for a file, the image files below a folder (at least 1)."""
+    if not path or not os.path.isdir(path):
+        return 1
+    found = sum(name.lower().endswith(IMAGE_EXTENSIONS) for _, _, names in os.walk(path) for name in names)
+    return max(found, 1)
+
+
 def word_safe(value):
     """A value as part of a file name."""
     return re.sub(r"[^A-Za-z0-9_.-]", "_", value)
@@ -947,7 +1046,9 @@ class Step(NamedTuple):
     skip: why it is skipped (when the chain it belongs to is not already skipped for a reason of its own).
     then_skip: the reason the rest of the chain is skipped after this step is skipped.
     on_fail: the reason the rest of the chain is skipped when this step fails ("" : the chain goes on).
-    check, check_arg: what a step that exited 0 must have written: "weights" FILE or "model" FOLDER.
+    check, check_arg: what a step that exited 0 must have done: "weights" FILE (written), "model" FOLDER (an
+        inference model written there), "predictions" N (N lines of its output match the prediction pattern).
+    cwd: the folder the step runs in ("": the repo root).
     """
     chain: int
     label: str
@@ -958,6 +1059,7 @@ class Step(NamedTuple):
     on_fail: str = ""
     check: str = ""
     check_arg: str = ""
+    cwd: str = ""
 
 
 class Chain(NamedTuple):
@@ -984,6 +1086,10 @@ class Planner:
     def arg(self, name, value):
         return key_words(self.c.key(name), value)
 
+    def mode_arg(self, name):
+        """The words of an optional per-mode argument line for this mode (none without the line)."""
+        return self.arg(name, self.c.value(name, self.mode)) if self.c.get(name) else []
+
     def plan(self, devices):
         trainers = [t for t in self.c.value("trainer").split("|") if t]
         for index, entry, skip in selected_entries(self.c, devices):
@@ -991,7 +1097,7 @@ class Planner:
                 if entry.nproc > 1 and not skip:
                     skip = "whole_infer runs single-process entries only"
                 self.chains.append(Chain(skip, entry.kind == "gpu"))
-                self.whole_infer_chain(entry)
+                self.whole_infer_chain(entry, entry_device(self.c, index))
                 continue
             for trainer in trainers:
                 self.chains.append(Chain(skip, entry.kind == "gpu"))
@@ -1014,24 +1120,26 @@ class Planner:
                 *self.arg("epochs", self.c.value("epochs", self.mode)),
                 *self.arg("pretrained", self.c.value("pretrained", self.mode)),
                 *self.arg("batch_size", self.c.value("batch_size", self.mode)),
-                *self.arg("data_path", self.c.value("data_path", self.mode))],
+                *self.arg("data_path", self.c.value("data_path", self.mode)), *self.mode_arg("train_list")],
                 on_fail="train failed", check="weights", check_arg=weights)
         eval_script = self.c.value("eval")
         if is_null(eval_script):
             self.step(f"{prefix}/eval", skip="line 17 (eval) is null")
         else:
+            data = (self.mode_arg("eval_data_path") if self.c.get("eval_data_path")
+                    else self.arg("data_path", self.c.value("data_path", self.mode)))
             self.step(f"{prefix}/eval", [
                 *env, self.python, *split_command(eval_script), *self.arg("device", device),
-                *self.arg("pretrained", weights), *self.arg("data_path", self.c.value("data_path", self.mode))])
+                *self.arg("pretrained", weights), *data, *self.mode_arg("eval_list")])
         export_script = self.c.value("norm_export")
         if is_null(export_script):
             self.step(f"{prefix}/export", skip="line 22 (norm_export) is null",
                       then_skip="nothing exported (line 22 is null)")
         else:
-            self.export_steps(prefix, env, export_script, weights, save_dir)
+            self.export_steps(prefix, env, export_script, weights, save_dir, device)
         self.infer_steps(prefix, env, entry.kind, save_dir)
 
-    def whole_infer_chain(self, entry):
+    def whole_infer_chain(self, entry, device):
         prefix = f"whole_infer_{entry.tag}"
         save_dir = f"{self.log_path}/{prefix}"
         model_dir = self.c.value("model_dir")
@@ -1045,13 +1153,15 @@ class Planner:
                           skip="line 25 (infer_export) is null: no export of the line-24 weights to check")
         else:
             model_dir = save_dir
-            self.export_steps(prefix, env, self.c.value("infer_export"), self.c.value("train_model"), save_dir)
+            self.export_steps(prefix, env, self.c.value("infer_export"), self.c.value("train_model"), save_dir,
+                              device)
         self.infer_steps(prefix, env, entry.kind, model_dir)
 
-    def export_steps(self, prefix, env, script, weights, save_dir):
+    def export_steps(self, prefix, env, script, weights, save_dir, device):
         """The export, which must leave an inference model in SAVE_DIR (else the chain's inference is skipped),
         then the accuracy check of that export (an optional extension line), whose failure stops nothing."""
         self.step(f"{prefix}/export", [*env, self.python, *split_command(script),
+                                       *(self.arg("device", device) if self.c.flag("export_device") else []),
                                        *self.arg("export_weights", weights), *self.arg("save_inference_dir", save_dir)],
                   on_fail="export failed", check="model", check_arg=save_dir)
         accuracy = self.c.value("accuracy_check", self.mode)
@@ -1067,6 +1177,9 @@ class Planner:
         """Every line-28 device value x every line-29 batch size, and with the extension lines the loops:
         oneDNN x threads x precision for a CPU value, TensorRT x precision for a GPU value."""
         script = split_command(self.c.value("inference"))
+        workdir = self.c.value("infer_workdir") or ""
+        model_dir, img_path = from_workdir(model_dir, workdir), from_workdir(self.c.value("img_path"), workdir)
+        images = str(count_images(self.c.value("img_path")))
         device_values = (self.c.value("use_gpu") or "").split("|")
         batches = (self.c.value("infer_batch_size") or "").split("|")
         for use_gpu in [v or None for v in device_values]:
@@ -1084,8 +1197,8 @@ class Planner:
                         *env, self.python, *script, *self.arg("use_gpu", use_gpu),
                         *[word for _, key, value in combo for word in key_words(key, value)],
                         *self.arg("model_dir", model_dir), *self.arg("infer_batch_size", batch),
-                        *self.arg("img_path", self.c.value("img_path")),
-                        *self.arg("benchmark", self.c.value("benchmark"))])
+                        *self.arg("img_path", img_path), *self.arg("benchmark", self.c.value("benchmark"))],
+                        check="predictions", check_arg=images, cwd=workdir)
 
     def loop_combinations(self, names):
         """Every combination of the values of the loops NAMES, as ((name, key, value), ...)."""
@@ -1142,7 +1255,9 @@ def prepare_plan(config, mode, devices):
     single = DeviceEntry.parse(entry.text.split(",")[0])  # the FP32 training runs as one process
     argv = [*single.env(), config.value("python"), *split_command(command),
             *key_words(config.key("device"), entry_device(config, index)),
-            *key_words(config.key("output_dir"), run_dir), *key_words(config.key("data_path"), data_path)]
+            *key_words(config.key("output_dir"), run_dir), *key_words(config.key("data_path"), data_path),
+            *(key_words(config.key("train_list"), config.value("train_list", mode))
+              if config.get("train_list") else [])]
     out.update(PREP_FP32_RUN_DIR=run_dir, PREP_FP32_TRAINED=f"{run_dir}/{config.value('train_model_name')}")
     return out, {"PREP_FP32_ARGV": argv}
 
@@ -1175,6 +1290,9 @@ def print_plan(path, mode, devices):
            bash_assign("PLAN_LOG_PATH", planner.log_path),
            bash_assign("PLAN_WEIGHTS_LINE", config.where("train_model_name") + ", " + config.key("train_model_name")),
            bash_assign("PLAN_HINTS", planner.hints()),
+           bash_assign("PLAN_INFER_PATTERN", config.value("infer_pattern") or DEFAULT_INFER_PATTERN),
+           bash_assign("PLAN_INFER_PATTERN_WHERE", config.where("infer_pattern") if config.get("infer_pattern")
+                       else "no infer_pattern line: the reference and PaddleClas formats"),
            bash_assign("C_SKIP", [c.skip for c in planner.chains]),
            bash_assign("C_GPU", [int(c.needs_gpu) for c in planner.chains])]
     for field in Step._fields:
