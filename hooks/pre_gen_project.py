@@ -187,6 +187,15 @@ def command_errors(answers, rules):
     return found
 
 
+def style_errors(answers):
+    """The full repo is the reference repo: its scripts are the reference style's."""
+    if answers["layout"] == "full_repo" and answers["repo_style"] != "reference":
+        return [f"{label('repo_style')}: {answers['repo_style']!r} with layout full_repo: the full repo is this "
+                "template's reference repo, whose scripts are the reference style; enter layout=test_tipc_only to "
+                "bake a test_tipc/ tree for your own repo"]
+    return []
+
+
 def existing_files(answers):
     """A test_tipc-only bake must not go into an existing checkout: cookiecutter writes (and for copied
     folders first deletes) the reference repo's train.py, tools/, deploy/, ... there before the layout is
@@ -206,7 +215,7 @@ def existing_files(answers):
 
 
 def main():
-    problems = errors(ANSWERS, load_rules()) + existing_files(ANSWERS)
+    problems = style_errors(ANSWERS) + errors(ANSWERS, load_rules()) + existing_files(ANSWERS)
     for problem in problems:
         print(f"ERROR: {problem}", file=sys.stderr)
     if problems:

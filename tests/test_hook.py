@@ -43,10 +43,10 @@ def hook_errors(rules, **extra):
 
 
 def test_rendered_hook_reads_the_answers_as_data(rules):
-    answers = answers_for(train_command='train.py --name="""x"""', model_name="m")
+    answers = answers_for(train_command='train.py --name="""x""" --x=$(id)', model_name="m")
     hook = rendered_hook(answers)
-    assert hook.ANSWERS["train_command"] == 'train.py --name="""x"""'  # data, not code
-    assert any("train_command" in e and "contains '\"'" in e for e in hook.errors(answers, rules))
+    assert hook.ANSWERS["train_command"] == 'train.py --name="""x""" --x=$(id)'  # data, not code
+    assert any("train_command" in e and "contains '$', '(', ')'" in e for e in hook.errors(answers, rules))
 
 
 def test_defaults_are_valid(rules):

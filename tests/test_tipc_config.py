@@ -181,7 +181,8 @@ def test_plan_command_prints_bash_arrays(tmp_path):
     proc = subprocess.run([sys.executable, str(TIPC_DIR / "tipc_config.py"), "plan", str(path), MODE],
                           capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode == 2 and "'nope.py' to exist" in proc.stderr
-    for script in ("nope.py", "train.py", "tools/export_model.py", "deploy/inference_python/infer.py"):
+    for script in ("nope.py", "train.py", "tools/export_model.py", "deploy/inference_python/infer.py",
+                   "images/demo.jpg"):
         (tmp_path / script).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / script).write_text("", encoding="utf-8")
     proc = subprocess.run([sys.executable, str(TIPC_DIR / "tipc_config.py"), "plan", str(path), MODE],

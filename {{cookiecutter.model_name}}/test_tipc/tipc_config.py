@@ -193,6 +193,8 @@ LOOPS = {"enable_mkldnn": ("cpu", "mkldnn"), "cpu_threads": ("cpu", "threads"),
 # What inference prints per image when the config has no infer_pattern line: the reference repo's and the guide's
 # "image_name: <path>, class_id: <int>, prob: <float>", or PaddleClas's "<path>:\tclass id(s): [...], score(s): ...".
 DEFAULT_INFER_PATTERN = r"(image_name: .*class_id: )|(class id\(s\): \[)"
+# The data sets prepare.sh extracts, so paths in them need not exist before it ran.
+PREPARED_DATA = ("lite_data", "whole_data")
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 HEADER_LINES = tuple(f.line for f in FIELDS if f.kind in ("header", "separator"))
 FIXED_KEYS = {f.key: f.line for f in FIELDS if f.key}
@@ -210,7 +212,7 @@ MODEL_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 # words), and commands are split into words, so anything else (; & | ` $ > < ( ) quotes, globs, ...) would
 # mean something else to the shell a contributor reads the command in, and to upstream harnesses that eval it.
 KEY_WORD = re.compile(r"^[A-Za-z0-9_./,+@%-]+$")
-COMMAND_WORD = re.compile(r"^[A-Za-z0-9_./,+@%=:-]+$")
+COMMAND_WORD = re.compile(r"^[A-Za-z0-9_./,+@%=:\"'-]+$")
 PYTHON_WORD = re.compile(r"^(.*/)?python[0-9.]*$")
 # No python command holds these; a line-3 value that does is a mistake (a command line instead of a command).
 SHELL_META = re.compile(r"[;&|<>`$(){}\\\"'\n*?!#~]")
@@ -301,6 +303,11 @@ def command_problem(command):
     if command.lstrip().startswith("-"):
         return "starts with an option: the script path comes first, e.g. tools/train.py -c configs/model.yaml"
     bad = _bad_chars(command.strip(), COMMAND_WORD) or ("\t" if "\t" in command else "")
+    if not bad:
+        try:
+            shlex.split(command)
+        except ValueError as err:
+            return f"has unbalanced quotes ({err}); quote a value as Key=\"value\""
     if bad:
         return (f"contains {_describe(bad)}, which the shell would interpret in the commands the harness prints "
                 "(; & | ` $( > < start other commands or redirect); use plain arguments, or move shell logic "
@@ -368,7 +375,7 @@ def per_mode_value(value, mode):
 
 
 def split_command(command):
-    """The words of a script line (plain words: command_problem allows nothing that needs quoting)."""
+    """The words of a script line, split as a shell would (quotes group words: Key="a b" is one word)."""
     return shlex.split(command)
 
 
@@ -624,6 +631,9 @@ class Checker:
             self.check_values()
             self.check_scripts()
             self.check_extensions()
+            self.check_option_keys()
+            if self.repo:
+                self.check_image_path()
         self.problems.sort(key=lambda item: (0, 0) if item[0] == "MODE" else (1, item[0] or 0))
         return self.errors
 
@@ -803,6 +813,34 @@ class Checker:
                                            f"expected {field.goes_here}")
                     break
 
+    def check_option_keys(self):
+        """Line 5 and line 28 keys are options: a key without a leading '-' would reach the script as a positional
+        word (upstream's Step6 config has 'use-gpu', which its harness silently dropped) unless the commands end
+        with -o, the override option that takes it (PaddleOCR's '... -o' followed by 'Global.use_gpu=True')."""
+        receivers = {5: ("trainer_script", "eval"), 28: ("inference",)}
+        for number, names in receivers.items():
+            key, value = self.key_value(number)
+            if key is None or key.strip() in ("", "null") or key.startswith("-"):
+                continue
+            commands = [self.config.value(name) or "" for name in names]
+            if all(c.split()[-1:] == ["-o"] for c in commands if not is_null(c)):
+                continue
+            first = (value or "").split("|")[0]
+            self.error(number, f"{self.meaning(number)}: the key '{key}' is not an option (no leading '-'): the "
+                               f"harness would pass '{key}={first}' as a positional word, which an argparse script "
+                               f"rejects; expected {BY_LINE[number].goes_here}")
+
+    def check_image_path(self):
+        """The image path inference reads exists, or is in a data set prepare.sh makes."""
+        key, value = self.key_value(31)
+        if key is None or key.strip() == "null" or not value or is_null(value) or os.path.exists(value):
+            return
+        if os.path.normpath(value).split(os.sep)[0] in PREPARED_DATA:
+            return
+        self.error(31, f"{self.meaning(31)}: expected the image or image folder '{value}' to exist relative to "
+                       f"{os.getcwd()} (or to lie in {' or '.join('./' + d for d in PREPARED_DATA)}, which "
+                       "prepare.sh makes), found nothing there")
+
     def check_scripts(self):
         checked = ["trainer_script", "eval", "norm_export", "inference"]
         if self.mode in (None, "whole_infer"):
@@ -830,11 +868,18 @@ class Checker:
                 self.check_script_file(field.line, self.meaning(field.line), value, base)
 
     def check_script_file(self, number, meaning, value, base=""):
-        script = value.split()[0]
-        if self.repo and script != "null" and not os.path.isfile(os.path.join(base, script)):
-            where = os.path.join(os.getcwd(), base) if base else os.getcwd()
-            self.error(number, f"{meaning}: expected the script '{script}' to exist relative to {where}, "
+        """The script of a command line, and the config file it is given with -c, exist (from BASE)."""
+        words = split_command(value)
+        if not self.repo or words[0] == "null":
+            return
+        where = os.path.join(os.getcwd(), base) if base else os.getcwd()
+        if not os.path.isfile(os.path.join(base, words[0])):
+            self.error(number, f"{meaning}: expected the script '{words[0]}' to exist relative to {where}, "
                                "found no such file")
+        for option, path in zip(words, words[1:]):
+            if option == "-c" and not os.path.isfile(os.path.join(base, path)):
+                self.error(number, f"{meaning}: expected the config file '-c {path}' to exist relative to {where}, "
+                                   "found no such file")
 
     def check_extensions(self):
         for number, message in self.config.extension_problems:
