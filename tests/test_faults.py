@@ -30,7 +30,8 @@ data
   corrupt or non-image file     direct[train: non-image file in the data set],
                                 direct[eval: truncated image in the val set]
   empty class folder            direct[train: empty class folder]
-  missing --img-path            test_missing_image_is_refused_before_inference_and_by_inference, direct[infer: --img-path missing]
+  missing --img-path            test_missing_image_is_refused_before_inference_and_by_inference,
+                                direct[infer: --img-path missing]
 weights
   latest.pdparams missing       test_train_that_writes_no_weights_fails, direct[eval: weights file missing],
                                 direct[export: weights file missing]

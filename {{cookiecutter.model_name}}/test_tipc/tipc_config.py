@@ -29,6 +29,9 @@ from typing import NamedTuple, Optional, Tuple
 MODES = ("lite_train_lite_infer", "lite_train_whole_infer", "whole_train_whole_infer", "whole_infer")
 DEVICE_SELECTIONS = ("cpu", "gpu", "all")
 REQUIRED_LINES = 32
+# This tree's folder as seen from the repo root (test_tipc, or test_tipc/pact beside a suite's own harness), for the
+# commands messages suggest.
+TIPC_DIR = os.path.relpath(os.path.dirname(os.path.abspath(__file__)))
 
 
 class Field(NamedTuple):
@@ -616,7 +619,7 @@ class Checker:
         if len(self.lines) < REQUIRED_LINES:
             self.error(None, f"expected at least {REQUIRED_LINES} lines (the guide's "
                              f"train_pact_infer_python.txt layout), found {len(self.lines)}; "
-                             f"`python3 test_tipc/check_config.py --explain {self.path}` lists what belongs on "
+                             f"`python3 {TIPC_DIR}/check_config.py --explain {self.path}` lists what belongs on "
                              "each line")
         self.check_fixed_keys()
         self.find_shift()
@@ -708,7 +711,7 @@ class Checker:
         # This message replaces the ones already given for the misfit line itself.
         self.problems = [(number, message) for number, message in self.problems if number != first]
         self.error(first, f"line {first} should be the {BY_LINE[first].meaning}, {found}: {what}; {moved}. "
-                          f"`python3 test_tipc/check_config.py --explain {self.path}` shows the guide's lines next "
+                          f"`python3 {TIPC_DIR}/check_config.py --explain {self.path}` shows the guide's lines next "
                           "to this file")
 
     def check_model_name(self):
@@ -987,7 +990,7 @@ def explain(checker):
                 out.append(f"            PROBLEM:     {message}")
     out += ["", f"{len(checker.problems)} problem{'s' if len(checker.problems) != 1 else ''}. "
                 "The commands the harness builds from these lines, without running them:",
-            f"    TIPC_DRY_RUN=1 bash test_tipc/test_train_inference_python.sh {checker.path} lite_train_lite_infer"]
+            f"    TIPC_DRY_RUN=1 bash {TIPC_DIR}/test_train_inference_python.sh {checker.path} lite_train_lite_infer"]
     return "\n".join(out)
 
 
@@ -1258,7 +1261,7 @@ class Planner:
         hints = []
         if self.mode == "whole_infer":
             return hints
-        prepare = shell_word(os.path.join(os.path.relpath(os.path.dirname(os.path.abspath(__file__))), "prepare.sh"))
+        prepare = shell_word(os.path.join(TIPC_DIR, "prepare.sh"))
         for name, what in (("data_path", "data set"), ("pretrained", "weights")):
             value = self.c.value(name, self.mode)
             if value and not is_null(value) and not os.path.exists(value):
