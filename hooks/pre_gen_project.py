@@ -45,7 +45,8 @@ VALUE_NEEDS_KEY = {"train_list": "train_list_key", "whole_train_list": "train_li
 # Answers that are a whole optional line's value, null for no line: prompt -> (config field, the rule's name).
 OPTIONAL_VALUES = {"export_device": ("export_device", "flag_problem"),
                    "infer_workdir": ("infer_workdir", "value_problem"),
-                   "infer_pattern": ("infer_pattern", "pattern_problem")}
+                   "infer_pattern": ("infer_pattern", "pattern_problem"),
+                   "python_path": ("python_path", "python_path_problem")}
 # Answers that are commands (script and fixed arguments, no python): prompt -> (config field, example).
 COMMANDS = {
     "train_command": ("trainer_script", "train.py --pact_quant or tools/train.py -c configs/my_model_pact.yaml"),

@@ -5,7 +5,7 @@ inference must print (infer_pattern)."""
 import re
 import textwrap
 
-from fake_repo import (EXT_HEADER, LOG_DIR, PY, add_fake_script, calls, config_lines, dry_run_lines, harness,
+from fake_repo import (CONFIG, EXT_HEADER, LOG_DIR, PY, add_fake_script, calls, config_lines, dry_run_lines, harness,
                        results, summary_counts, write_config)
 
 SUITE_DATA = ["train_list:--train-list:lite_train_lite_infer=./fake data/train_list.txt|"
@@ -70,7 +70,7 @@ def test_inference_folder_is_checked(fake_repo):
 SUITE_PREDICTOR = '''
 import os, sys
 import auto_log  # the harness's py_shims, for suites whose benchmark mode imports it
-import mypkg  # the repo's own package, importable from any folder
+import mypkg  # the repo's own package, importable from any folder through the config's python_path line
 opts = dict(a.split("=", 1) for a in sys.argv[1:] if "=" in a)
 logger = auto_log.AutoLogger(model_name="cls", model_precision="fp32", batch_size=1, data_shape=[3, 8, 8],
                              save_path=None, inference_config=None, pids=os.getpid(), process_name=None,
@@ -92,7 +92,8 @@ def suite_repo(fake_repo, *extra):
     (fake_repo / "mypkg").mkdir(exist_ok=True)
     (fake_repo / "mypkg" / "__init__.py").write_text("", encoding="utf-8")
     write_config(fake_repo, config_lines(l27="inference:python/predict_cls.py", l28="--use-gpu:False",
-                                         l29="--batch-size:1") + [EXT_HEADER, "infer_workdir:deploy", *extra])
+                                         l29="--batch-size:1")
+                 + [EXT_HEADER, "infer_workdir:deploy", "python_path:.", *extra])
     return fake_repo
 
 
@@ -137,3 +138,28 @@ def test_prediction_lines_are_counted_per_image_of_a_folder(fake_repo):
     proc = harness(fake_repo)
     assert proc.returncode == 1
     assert "printed 1 prediction line(s) for 3 image(s)" in proc.stdout  # demo img.jpg, a.jpg, b.png
+
+
+def test_without_python_path_the_repo_is_not_on_the_path(fake_repo):
+    """The repo root is on PYTHONPATH only when the config says so (a repo file such as PaddleClas's paddleclas.py
+    would otherwise shadow an installed package of that name)."""
+    suite_repo(fake_repo)
+    lines = (fake_repo / CONFIG).read_text(encoding="utf-8").splitlines()
+    write_config(fake_repo, [line for line in lines if not line.startswith("python_path:")])
+    proc = harness(fake_repo)
+    assert proc.returncode == 1
+    assert "No module named 'mypkg'" in (fake_repo / LOG_DIR / "pact_train_cpu_infer_cpu_batchsize_1.log").read_text()
+
+
+def test_python_path_exposes_a_folder_under_a_package_name(fake_repo):
+    """PaddleClas's predictor imports the repo as package paddleclas: python_path:paddleclas=.|. does that."""
+    suite_repo(fake_repo, "python_path:suitepkg=.|.")
+    lines = (fake_repo / CONFIG).read_text(encoding="utf-8").splitlines()
+    write_config(fake_repo, [line for line in lines if line != "python_path:."])
+    predictor = fake_repo / "deploy" / "python" / "predict_cls.py"
+    predictor.write_text("import suitepkg.mypkg\n" + predictor.read_text(encoding="utf-8"), encoding="utf-8")
+    (fake_repo / "__init__.py").write_text("", encoding="utf-8")
+    proc = harness(fake_repo)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "PYTHONPATH of every step: " in proc.stdout
+    assert (fake_repo / LOG_DIR / "python_path" / "suitepkg").is_symlink()

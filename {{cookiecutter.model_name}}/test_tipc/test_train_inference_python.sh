@@ -21,8 +21,9 @@
 # This script runs that plan: processes, their logs, timing, signals, results_python.log and the summary.
 # Commands run as argument lists (nothing is eval'd); results_python.log shows each one shell-quoted (with
 # "cd <folder> &&" in front when the config's infer_workdir line runs inference from another folder). Every step
-# runs with the repo root first on PYTHONPATH (suite scripts import their package from it) and test_tipc/py_shims
-# last (an auto_log module for suites whose benchmark mode imports it; an installed auto_log comes first).
+# runs with the config's python_path folders first on PYTHONPATH (a "<package>=<folder>" entry makes the folder
+# importable under that package name, through a link in the log folder) and test_tipc/py_shims last (an auto_log
+# module for suites whose benchmark mode imports it; an installed auto_log comes first).
 # A step passes when its command exits 0 and, for train and export, it wrote what the next step reads:
 # train the weights <save>/<line 10> (or <line 10>.pdparams), export an inference model (*.pdmodel or
 # *.json, with its .pdiparams) in <save>, inference one prediction line per input image (the config's
@@ -270,9 +271,22 @@ if [[ -z $DRY_RUN ]]; then
     trap 'on_signal TERM 143' TERM
 fi
 
-# The repo's own package importable from any step's folder; an auto_log for suite predictors that import it.
+# The config's python_path folders first, an auto_log for suite predictors that import it last.
+python_path=""
+for entry in "${PLAN_PYTHON_PATH[@]}"; do
+    package=${entry%%=*}
+    folder=$(cd -- "${entry#*=}" && pwd) || exit 2
+    if [[ -n $package ]]; then
+        # <package>=<folder>: a link named <package> in a folder of this run's own, which goes on the path.
+        links="$PWD/$LOG_PATH/python_path"
+        [[ -n $DRY_RUN ]] || { mkdir -p -- "$links" && ln -sfn -- "$folder" "$links/$package"; } || exit 1
+        folder=$links
+    fi
+    [[ ":$python_path:" == *":$folder:"* ]] || python_path+="${python_path:+:}$folder"
+done
 shims="$(cd -- "$TIPC_DIR" && pwd)/py_shims"
-export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}:$shims"
+export PYTHONPATH="${python_path:+$python_path:}${PYTHONPATH:+$PYTHONPATH:}$shims"
+[[ -n $python_path ]] && echo "PYTHONPATH of every step: $PYTHONPATH"
 
 echo "TIPC ${model_name} ${MODE}: entries ${PLAN_GPU_LIST} (TIPC_DEVICES=${DEVICES}), logs in ${LOG_PATH}"
 for hint in "${PLAN_HINTS[@]}"; do

@@ -176,6 +176,11 @@ EXTENSIONS = (
           "扩展：推理结果行格式",
           "infer_pattern:<extended regular expression (grep -E) that each image's prediction line matches>; without "
           "it the reference format 'image_name: ..., class_id: ...' and PaddleClas's '...: class id(s): [...]' count"),
+    Field("python_path", None, "python_path", "value", "folders every step imports from", "扩展：PYTHONPATH",
+          "python_path:<folder>|<package>=<folder>..., folders relative to the repo root put first on PYTHONPATH "
+          "for every step; <package>=<folder> makes the folder importable under that package name, e.g. "
+          "python_path:paddleclas=.|. for PaddleClas, whose deploy/ predictor imports the repo as package paddleclas "
+          "and its modules import ppcls"),
     Field("fp32_pretrain", None, "fp32_pretrain", "command",
           "FP32 training that prepare.sh runs when line 9's weights are missing", "扩展：FP32 预训练脚本",
           "fp32_pretrain:<training script and fixed arguments, without PACT> run by prepare.sh as <script> "
@@ -345,6 +350,25 @@ def pattern_problem(pattern):
         return f"'{pattern}' is not a regular expression ({err})"
     if not pattern.strip() or "\n" in pattern:
         return f"expected a one-line regular expression, found '{pattern}'"
+    return None
+
+
+def python_path_entries(value):
+    """(package or None, folder) for each '|' entry of a python_path line."""
+    entries = []
+    for item in value.split("|"):
+        name, sep, folder = item.partition("=")
+        entries.append((name, folder) if sep else (None, item))
+    return entries
+
+
+def python_path_problem(value):
+    """Why VALUE cannot be a python_path line's value (None when it can)."""
+    for name, folder in python_path_entries(value):
+        if not folder.strip() or folder != folder.strip() or os.path.isabs(folder):
+            return f"expected folders relative to the repo root, found '{folder}' in '{value}'"
+        if name is not None and not name.isidentifier():
+            return f"expected a package name before '=', found '{name}' in '{value}'"
     return None
 
 
@@ -926,6 +950,13 @@ class Checker:
         if field.name == "infer_pattern" and pattern_problem(value):
             self.error(entry.line, f"{meaning}: {pattern_problem(value)}")
             return
+        if field.name == "python_path":
+            problem = python_path_problem(value) or (self.repo and next(
+                (f"expected the folder '{folder}' to exist relative to {os.getcwd()}, found no such folder"
+                 for _, folder in python_path_entries(value) if not os.path.isdir(folder)), None))
+            if problem:
+                self.error(entry.line, f"{meaning}: {problem}")
+            return
         if not value.strip() or value != value.strip():
             self.error(entry.line, f"{meaning}: expected {field.goes_here}, found '{entry.text}'")
         elif field.name == "infer_workdir" and self.repo and not os.path.isdir(value):
@@ -1339,6 +1370,8 @@ def print_plan(path, mode, devices):
            bash_assign("PLAN_WEIGHTS_LINE", config.where("train_model_name") + ", " + config.key("train_model_name")),
            bash_assign("PLAN_HINTS", planner.hints()),
            bash_assign("PLAN_INFER_PATTERN", config.value("infer_pattern") or DEFAULT_INFER_PATTERN),
+           bash_assign("PLAN_PYTHON_PATH", [f"{name or ''}={folder}" for name, folder in
+                                            python_path_entries(config.value("python_path") or "") if folder]),
            bash_assign("PLAN_INFER_PATTERN_WHERE", config.where("infer_pattern") if config.get("infer_pattern")
                        else "no infer_pattern line: the reference and PaddleClas formats"),
            bash_assign("C_SKIP", [c.skip for c in planner.chains]),
