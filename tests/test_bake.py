@@ -116,6 +116,15 @@ def test_cpu_only_bake_has_no_gpu_inference(cookies):
     assert default[27] == "--use-gpu:True|False" and "use_tensorrt:--use-tensorrt:False" in default
 
 
+def test_null_keys_render_as_null_lines(cookies):
+    """An argument the contributor's script does not have is written null:null, not null:<the default value>."""
+    result = cookies.bake(extra_context={"layout": "test_tipc_only", "benchmark_key": "null", "img_path_key": "null",
+                                         "use_gpu_key": "null", "infer_batch_size_key": "null"})
+    assert result.exit_code == 0, result.exception
+    lines = config_lines(Path(result.project_path), "mobilenet_v3_small")
+    assert [lines[n - 1] for n in (28, 29, 31, 32)] == ["null:null"] * 4
+
+
 def test_test_tipc_only_layout_generates_only_the_tree(cookies):
     result = cookies.bake(extra_context={"layout": "test_tipc_only"})
     assert result.exit_code == 0, result.exception
