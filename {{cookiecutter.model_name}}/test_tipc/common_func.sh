@@ -119,6 +119,58 @@ func_find_inference_model() {
     return 1
 }
 
+# The start time of process PID (clock ticks after boot, field 22 of /proc/PID/stat), which tells a live process
+# from a later one that got the same PID; prints nothing and returns 1 when PID is not running.
+func_process_start() {
+    local stat
+    stat=$(cat "/proc/$1/stat" 2> /dev/null) || return 1
+    stat=${stat##*) }
+    local -a fields
+    read -r -a fields <<< "$stat"
+    printf '%s\n' "${fields[19]}"
+}
+
+# Claim the folder LOCK for this shell (mkdir is atomic), writing "PID START_TICKS STARTED_AT" into LOCK/owner.
+# Returns 0 when claimed; 1 when a live process holds it (TIPC_LOCK_OWNER then says which); 2 when LOCK cannot be
+# made. A claim whose owner is gone (killed with SIGKILL, say) is taken over, with a note on stdout.
+func_claim_lock() { # LOCK
+    local lock=$1 pid="" start="" when="" age
+    while ! mkdir -- "$lock" 2> /dev/null; do
+        [[ -d $lock ]] || return 2
+        { read -r pid start when < "$lock/owner"; } 2> /dev/null
+        if [[ -z $pid ]]; then
+            # Claimed a moment ago and its owner line is not written yet: a live claim.
+            age=$(($(date +%s) - $(stat -c %Y -- "$lock" 2> /dev/null || echo 0)))
+            if ((age < 10)); then
+                # shellcheck disable=SC2034  # read by the caller
+                TIPC_LOCK_OWNER="a run that is starting"
+                return 1
+            fi
+        elif [[ $(func_process_start "$pid") == "$start" ]]; then
+            # shellcheck disable=SC2034  # read by the caller
+            TIPC_LOCK_OWNER="PID $pid, started $when"
+            return 1
+        fi
+        printf 'the run that claimed %s (PID %s, started %s) is gone; taking its claim over\n' "$lock" \
+            "${pid:-?}" "${when:-?}"
+        rm -rf -- "$lock"
+    done
+    printf '%s %s %(%Y-%m-%dT%H:%M:%S)T\n' "$$" "$(func_process_start $$)" -1 > "$lock/owner"
+}
+
+# The claims under FOLDER (LOCK folders named .<MODE>.lock one level down, as the harness makes them in ./log) whose
+# owner still runs, one "<lock> (PID <pid>, started <time>)" per line.
+func_live_claims() { # FOLDER
+    local owner pid start when
+    for owner in "$1"/*/.*.lock/owner; do
+        [[ -f $owner ]] || continue
+        { read -r pid start when < "$owner"; } 2> /dev/null
+        if [[ -n $pid && $(func_process_start "$pid") == "$start" ]]; then
+            printf '%s (PID %s, started %s)\n' "${owner%/owner}" "$pid" "$when"
+        fi
+    done
+}
+
 # Whether a process of process group PGID is still running (zombies waiting to be reaped do not
 # count). Without ps it answers no.
 func_group_alive() {

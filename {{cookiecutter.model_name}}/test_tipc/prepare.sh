@@ -130,6 +130,24 @@ prepare_fp32_weights() {
     echo "FP32 weights ready: $weights"
 }
 
+# The data sets are shared by every run in this repo: never replace them under a running chain or another prepare.
+running=$(func_live_claims ./log)
+if [[ -n $running ]]; then
+    fail "a TIPC run is going on in this repo and may be reading the data sets: ${running//$'\n'/; }." \
+        "Run prepare.sh again when it has ended."
+fi
+mkdir -p ./log || fail "cannot create ./log (read-only or full?)"
+prepare_lock=./log/.prepare.lock
+until func_claim_lock "$prepare_lock"; do
+    claim=$?
+    ((claim == 2)) && fail "cannot create $prepare_lock (read-only or full?)"
+    [[ -n ${TIPC_WAIT:-} && ${TIPC_WAIT:-} != 0 ]] || fail "another prepare.sh is going on in this repo" \
+        "($TIPC_LOCK_OWNER): wait for it to end, or run with TIPC_WAIT=1"
+    echo "waiting for the other prepare.sh ($TIPC_LOCK_OWNER) to end"
+    sleep 2
+done
+trap 'rm -rf -- "$prepare_lock"' EXIT
+
 case $PREP_ACTION in
     lite) prepare_data "$LITE_TAR" lite_data ;;
     whole_infer) check_whole_infer_inputs ;;

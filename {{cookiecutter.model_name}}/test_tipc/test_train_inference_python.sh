@@ -29,9 +29,16 @@
 # *.json, with its .pdiparams) in <save>, inference one prediction line per input image (the config's
 # infer_pattern line says what one looks like; without it the reference format and PaddleClas's count). A failed
 # train or export skips the rest of its chain; a null script line skips that step with a note.
+# One run at a time per model and mode: a run claims ./log/<model_name>/.<MODE>.lock first. A second run of the
+# same model and mode in this repo refuses at once (exit 2, naming the running PID, its start time and its log
+# folder), or, with TIPC_WAIT=1, waits for it; runs of other modes or models go on side by side. A claim left by a
+# run that was killed (SIGKILL: no trap runs) is taken over, with a note.
 # Rotation: if LOG_PATH exists from an earlier run it is first moved to
 # ./log/<model_name>/<MODE>.prev-<YYYYmmdd-HHMMSS>, so each run starts clean and no run's logs are
 # overwritten. The summary names the moved directory.
+# Time limits: a step that runs past its limit (train 7200 s, the others 1800 s; the config's step_timeout line,
+# or TIPC_STEP_TIMEOUT=<seconds> for every step) is stopped with everything it started and recorded as failed,
+# "timed out after N s"; the chain goes on as after any failed step.
 #
 # Exit status: 0 when at least one step ran and none failed; 1 when a step failed or nothing ran;
 # 2 for a bad argument or config (nothing is run); 130/143 when interrupted (SIGINT/SIGTERM).
@@ -76,7 +83,9 @@ current_label=""
 current_log=""
 current_cmd=""
 current_start_us=0
+current_timer=""
 rotated_to=""
+lock=""
 
 add_row() { # STATUS SECONDS LABEL DETAIL
     local row
@@ -99,7 +108,11 @@ finish_step() { # STATUS MICROSECONDS
     local status=$1 us=$2 seconds
     seconds=$(func_format_us "$us")
     step_us_total=$((step_us_total + us))
-    status_check "$status" "$current_cmd" "$RESULTS_LOG"
+    if ! status_check "$status" "$current_cmd" "$RESULTS_LOG" 2> /dev/null; then
+        printf 'TIPC: cannot write %s (read-only or full?); stopping: a step whose result is not recorded must not count\n' \
+            "$RESULTS_LOG" >&2
+        exit 1
+    fi
     if [[ $status -eq 0 ]]; then
         n_pass=$((n_pass + 1))
         add_row PASS "${seconds}s" "$current_label" "$current_log"
@@ -160,8 +173,9 @@ check_done() { # LOG weights FILE | LOG model FOLDER | LOG predictions COUNT
 # Run one step: the command ARGV (an array name) in folder CWD (empty: here) with stdout+stderr in LOG; when it
 # exits 0, CHECK (see check_done) must hold too. Returns 0 when the step passed, 1 when it failed (whatever its
 # exit status: a script may exit 3).
-run_step() { # LABEL LOG ARGV CHECK CHECK_ARG CWD
-    local label=$1 log=$2 check=$4 check_arg=$5 cwd=$6 status end_us hint problem
+run_step() { # LABEL LOG ARGV CHECK CHECK_ARG CWD TIMEOUT
+    local label=$1 log=$2 check=$4 check_arg=$5 cwd=$6 limit=${TIPC_STEP_TIMEOUT:-$7} status end_us hint problem
+    local fired="$TIPC_TMP/timed_out"
     local -n argv=$3
     current_label=$label
     current_log=$log
@@ -182,6 +196,11 @@ run_step() { # LABEL LOG ARGV CHECK CHECK_ARG CWD
         return 1
     fi
     printf 'RUN  %s\n' "$label"
+    if ! : > "$log"; then
+        printf 'TIPC: cannot write the step log %s (read-only or full?)\n' "$log" >&2
+        finish_step 1 0
+        return 1
+    fi
     func_now_us_into current_start_us
     if [[ -n $cwd ]]; then
         (cd -- "$cwd" && exec "${argv[@]}") > "$log" 2>&1 < /dev/null &
@@ -189,8 +208,21 @@ run_step() { # LABEL LOG ARGV CHECK CHECK_ARG CWD
         "${argv[@]}" > "$log" 2>&1 < /dev/null &
     fi
     current_pid=$!
+    # The time limit: a timer in its own process group stops the step's whole group when it fires.
+    rm -f -- "$fired"
+    (sleep "$limit" && : > "$fired" && kill -TERM -- "-$current_pid" 2> /dev/null && sleep 10 &&
+        kill -KILL -- "-$current_pid" 2> /dev/null) > /dev/null 2>&1 &
+    current_timer=$!
     wait "$current_pid"
     status=$?
+    stop_timer
+    if [[ -e $fired ]]; then
+        func_wait_group_gone "$current_pid" 150
+        printf '\nTIPC: timed out after %s s (the step time limit: the config'"'"'s step_timeout line or TIPC_STEP_TIMEOUT)\n' \
+            "$limit" >> "$log"
+        printf 'TIMEOUT %s: timed out after %s s\n' "$label" "$limit"
+        status=124
+    fi
     current_pid=""
     if [[ $status -eq 0 ]] && ! problem=$(check_done "$log" "$check" "$check_arg"); then
         printf '%s\n' "$problem" >> "$log"
@@ -199,6 +231,22 @@ run_step() { # LABEL LOG ARGV CHECK CHECK_ARG CWD
     func_now_us_into end_us
     finish_step "$status" $((end_us - current_start_us))
     ((status == 0))
+}
+
+# Stop the current step's timer (and its sleep) if it has not fired.
+stop_timer() {
+    [[ -n $current_timer ]] || return 0
+    kill -- "-$current_timer" 2> /dev/null || kill "$current_timer" 2> /dev/null
+    wait "$current_timer" 2> /dev/null
+    current_timer=""
+}
+
+# Leave the claim of this model and mode (on every exit of a real run) and the temporary folder.
+# shellcheck disable=SC2329  # the EXIT trap calls it
+release() {
+    stop_timer
+    [[ -n $lock ]] && rm -rf -- "$lock"
+    [[ -n ${TIPC_TMP:-} ]] && rm -rf -- "$TIPC_TMP"
 }
 
 print_summary() {
@@ -226,6 +274,7 @@ print_summary() {
 on_signal() { # NAME EXIT_CODE
     local name=$1 code=$2 now_us
     trap - INT TERM
+    stop_timer
     if [[ -n $current_pid ]]; then
         # Steps run in their own process group (set -m): stop the step and anything it started, and
         # wait until all of it is gone, so nothing writes into the logs or the next run afterwards.
@@ -247,6 +296,32 @@ on_signal() { # NAME EXIT_CODE
 
 # ---- run
 if [[ -z $DRY_RUN ]]; then
+    if ! mkdir -p -- "${LOG_PATH%/*}"; then
+        echo "cannot create the log folder ${LOG_PATH%/*} (read-only or full?)" >&2
+        exit 1
+    fi
+    lock="${LOG_PATH%/*}/.${MODE}.lock"
+    while true; do
+        func_claim_lock "$lock"
+        claim=$?
+        ((claim == 0)) && break
+        if ((claim == 2)); then
+            echo "cannot create $lock in ${LOG_PATH%/*} (read-only or full?)" >&2
+            lock=""
+            exit 1
+        fi
+        if [[ -z ${TIPC_WAIT:-} || ${TIPC_WAIT:-} == 0 ]]; then
+            printf 'another TIPC run of %s %s is going on in this repo (%s), writing %s: wait for it to end, or run\n' \
+                "$model_name" "$MODE" "$TIPC_LOCK_OWNER" "$LOG_PATH" >&2
+            printf 'with TIPC_WAIT=1 to start when it has; runs of other modes or configs may run side by side\n' >&2
+            lock=""
+            exit 2
+        fi
+        printf 'waiting for the other TIPC run of %s %s (%s) to end\n' "$model_name" "$MODE" "$TIPC_LOCK_OWNER"
+        sleep 2
+    done
+    TIPC_TMP=$(mktemp -d) || exit 1
+    trap release EXIT
     if [[ -e $LOG_PATH ]]; then
         printf -v stamp '%(%Y%m%d-%H%M%S)T' -1
         rotated_to="${LOG_PATH}.prev-${stamp}"
@@ -262,7 +337,7 @@ if [[ -z $DRY_RUN ]]; then
         echo "previous run's logs moved to: $rotated_to"
     fi
     if ! mkdir -p -- "$LOG_PATH" || ! : > "$RESULTS_LOG"; then
-        echo "cannot create $RESULTS_LOG" >&2
+        echo "cannot create $RESULTS_LOG (read-only or full?)" >&2
         exit 1
     fi
     # Each step gets its own process group so an interrupt can stop it with all its children.
@@ -314,7 +389,7 @@ for index in "${!S_LABEL[@]}"; do
         continue
     fi
     if ! run_step "$label" "${S_LOG[index]}" "S_ARGV_$index" "${S_CHECK[index]}" "${S_CHECK_ARG[index]}" \
-        "${S_CWD[index]}"; then
+        "${S_CWD[index]}" "${S_TIMEOUT[index]}"; then
         [[ -z $chain_skip ]] && chain_skip=${S_ON_FAIL[index]}
     fi
 done

@@ -181,6 +181,10 @@ EXTENSIONS = (
           "for every step; <package>=<folder> makes the folder importable under that package name, e.g. "
           "python_path:paddleclas=.|. for PaddleClas, whose deploy/ predictor imports the repo as package paddleclas "
           "and its modules import ppcls"),
+    Field("step_timeout", None, "step_timeout", "value", "time limits of the steps, in seconds", "扩展：步骤超时",
+          "step_timeout:<step>=<seconds>|..., steps train, eval, export, accuracy, infer, e.g. "
+          "step_timeout:train=7200|infer=600; a step past its limit is stopped with everything it started and "
+          "recorded as failed (defaults: train 7200, the others 1800; TIPC_STEP_TIMEOUT=<seconds> sets every step)"),
     Field("fp32_pretrain", None, "fp32_pretrain", "command",
           "FP32 training that prepare.sh runs when line 9's weights are missing", "扩展：FP32 预训练脚本",
           "fp32_pretrain:<training script and fixed arguments, without PACT> run by prepare.sh as <script> "
@@ -200,6 +204,9 @@ LOOPS = {"enable_mkldnn": ("cpu", "mkldnn"), "cpu_threads": ("cpu", "threads"),
          "precision": ("any", "precision"), "use_tensorrt": ("gpu", "tensorrt")}
 # What inference prints per image when the config has no infer_pattern line: the reference repo's and the guide's
 # "image_name: <path>, class_id: <int>, prob: <float>", or PaddleClas's "<path>:\tclass id(s): [...], score(s): ...".
+# Seconds a step may run before the harness stops it (a hung step would otherwise hang the run): generous, since
+# whole_train_whole_infer trains for real; the config's step_timeout line and TIPC_STEP_TIMEOUT change them.
+STEP_TIMEOUTS = {"train": 7200, "eval": 1800, "export": 1800, "accuracy": 1800, "infer": 1800}
 DEFAULT_INFER_PATTERN = r"(image_name: .*class_id: )|(class id\(s\): \[)"
 # The data sets prepare.sh extracts, so paths in them need not exist before it ran.
 PREPARED_DATA = ("lite_data", "whole_data")
@@ -350,6 +357,24 @@ def pattern_problem(pattern):
         return f"'{pattern}' is not a regular expression ({err})"
     if not pattern.strip() or "\n" in pattern:
         return f"expected a one-line regular expression, found '{pattern}'"
+    return None
+
+
+def step_timeouts(value):
+    """{step: seconds} of a step_timeout line (empty when there is none)."""
+    out = {}
+    for item in (value or "").split("|"):
+        step, _, seconds = item.partition("=")
+        if item:
+            out[step] = seconds
+    return out
+
+
+def step_timeout_problem(value):
+    for step, seconds in step_timeouts(value).items():
+        if step not in STEP_TIMEOUTS or not seconds.isdigit() or int(seconds) <= 0:
+            return (f"expected <step>=<seconds> items with a step from {', '.join(STEP_TIMEOUTS)} and a whole "
+                    f"number of seconds > 0, found '{step}={seconds}' in '{value}'")
     return None
 
 
@@ -950,6 +975,9 @@ class Checker:
         if field.name == "infer_pattern" and pattern_problem(value):
             self.error(entry.line, f"{meaning}: {pattern_problem(value)}")
             return
+        if field.name == "step_timeout" and step_timeout_problem(value):
+            self.error(entry.line, f"{meaning}: {step_timeout_problem(value)}")
+            return
         if field.name == "python_path":
             problem = python_path_problem(value) or (self.repo and next(
                 (f"expected the folder '{folder}' to exist relative to {os.getcwd()}, found no such folder"
@@ -1139,6 +1167,7 @@ class Step(NamedTuple):
     check: str = ""
     check_arg: str = ""
     cwd: str = ""
+    timeout: str = ""
 
 
 class Chain(NamedTuple):
@@ -1159,8 +1188,10 @@ class Planner:
         self.steps = []
 
     def step(self, label, argv=(), **kwargs):
+        kind = label.rsplit("/", 1)[1].split("_", 1)[0]  # train, eval, export, accuracy, infer
+        limits = {**STEP_TIMEOUTS, **step_timeouts(self.c.value("step_timeout"))}
         self.steps.append(Step(len(self.chains) - 1, label, f"{self.log_path}/{label.replace('/', '_')}.log",
-                               tuple(argv), **kwargs))
+                               tuple(argv), timeout=str(limits[kind]), **kwargs))
 
     def arg(self, name, value):
         return key_words(self.c.key(name), value)
