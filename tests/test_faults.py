@@ -28,7 +28,9 @@ data
   corrupt tarball               prepare::test_prepare_rejects_a_corrupt_tarball,
                                 test_prepare_rejects_a_truncated_tarball
   corrupt or non-image file     direct[train: non-image file in the data set],
-                                direct[eval: truncated image in the val set]
+                                direct[eval: truncated image in the val set],
+                                test_undecodable_image_with_loader_workers_fails_clearly,
+                                test_undecodable_image_under_two_processes_fails_clearly
   empty class folder            direct[train: empty class folder]
   missing --img-path            test_missing_image_is_refused_before_inference_and_by_inference,
                                 direct[infer: --img-path missing]
@@ -590,3 +592,40 @@ def test_direct_fault(direct_faults, case):
     assert "Traceback" not in result["stderr"]
     for rel in absent:
         assert not (repo / rel).exists(), f"{rel} was written although the step failed"
+
+
+def run_bounded(cmd, repo, env=None, timeout=300):
+    """Run CMD in its own session; on timeout kill the whole session and fail: a hang is a failure, not a wait."""
+    proc = subprocess.Popen(cmd, cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        pytest.fail(f"{cmd} hung for more than {timeout} s")
+    return proc.returncode, out
+
+
+@pytest.mark.slow
+def test_undecodable_image_with_loader_workers_fails_clearly(direct_faults):
+    repo, _ = direct_faults
+    code, out = run_bounded([sys.executable, "train.py", *TRAIN, "--workers=2", "--data-path=./faults/non_image",
+                             "--output-dir=faults/out_workers"], repo)
+    assert code != 0, out[-3000:]
+    assert "cannot read image './faults/non_image/train/1/notes.jpg'" in out, out[-3000:]
+    assert not (repo / "faults" / "out_workers" / "latest.pdparams").exists()
+
+
+@pytest.mark.slow
+def test_undecodable_image_under_two_processes_fails_clearly(direct_faults):
+    repo, _ = direct_faults
+    env = {k: v for k, v in os.environ.items() if k != "CUDA_VISIBLE_DEVICES"}
+    logs = repo / "faults" / "launch_logs"
+    code, out = run_bounded([sys.executable, "-m", "paddle.distributed.launch", f"--log_dir={logs}",
+                             "--nproc_per_node=2", "train.py", *TRAIN, "--data-path=./faults/non_image",
+                             "--output-dir=faults/out_two_procs"], repo, env=env)
+    assert code != 0, out[-3000:]
+    workers = "\n".join(p.read_text(errors="replace") for p in logs.glob("workerlog.*"))
+    assert "cannot read image './faults/non_image/train/1/notes.jpg'" in out + workers, (out + workers)[-3000:]
+    assert not (repo / "faults" / "out_two_procs" / "latest.pdparams").exists()
