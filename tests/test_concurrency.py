@@ -144,3 +144,20 @@ def test_prepare_does_not_replace_data_under_a_running_chain(fake_repo):
     assert not (fake_repo / "lite_data").exists()
     code, out, _ = finish(running)
     assert code == 0, out
+
+
+def claim_for_this_process(lock):
+    """A claim as a running prepare.sh or harness writes it, owned by this (live) test process."""
+    lock.mkdir(parents=True)
+    ticks = open(f"/proc/{os.getpid()}/stat").read().rsplit(")", 1)[1].split()[19]
+    (lock / "owner").write_text(f"{os.getpid()} {ticks} 2026-01-01T00:00:00\n", encoding="utf-8")
+
+
+def test_a_second_prepare_refuses_while_one_is_going_on(fake_repo):
+    claim_for_this_process(fake_repo / "log" / ".prepare.lock")
+    proc = subprocess.run(["bash", "test_tipc/prepare.sh", CONFIG, MODE], cwd=fake_repo, capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 1
+    assert f"another prepare.sh is going on in this repo (PID {os.getpid()}, started 2026-01-01T00:00:00)" in (
+        proc.stderr)
+    assert not (fake_repo / "lite_data").exists()
