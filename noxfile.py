@@ -116,7 +116,15 @@ def tipc_lite_gpu(session):
 
 @nox.session(default=False)
 def bench(session):
-    """Benchmark on this machine: CPU chain step times and harness overhead, FP32 vs int8 latency and size."""
+    """Benchmark on this machine: chain step times and harness overhead, FP32 vs PACT int8 latency and size."""
+    # `nox -s bench -- --arch resnet18 --repeats=100`: --arch picks the network (a paddle.vision architecture of the
+    # template); the other options go to tools/benchmark_inference.py.
+    args = list(session.posargs)
+    arch = MODEL_NAME
+    if "--arch" in args:
+        at = args.index("--arch")
+        arch = args[at + 1]
+        del args[at:at + 2]
     install_paddle_stack(session, PADDLE_CPU)
     session.install("cookiecutter")
     repo = bake_reference(session, gpu_list="-1")  # one CPU process: config lines 4-5 are gpu_list:-1, --device:cpu
@@ -124,22 +132,32 @@ def bench(session):
     session.run("bash", "test_tipc/prepare.sh", CONFIG, LITE_MODE, external=True)
     session.log("1/2 the TIPC chain (one CPU process): per-step times and harness overhead in its summary")
     session.run("bash", "test_tipc/test_train_inference_python.sh", CONFIG, LITE_MODE, external=True)
-    pact_weights = repo / "log" / MODEL_NAME / LITE_MODE / "pact_train_cpu" / "latest.pdparams"
-    fp32_dir = repo / "output" / "bench_fp32"
-    session.run("python", "train.py", "--device=cpu", "--epochs=1", "--data-path=./lite_data",
-                f"--output-dir={fp32_dir}", silent=True)
-    # The same network exported from FP32 and from the chain's PACT weights, at the chain's input size (64) and at
-    # MobileNetV3's ImageNet size (224): the network is convolutional, so either size runs the same weights.
+    weights = {"fp32": repo / "output" / f"bench_{arch}_fp32", "int8": repo / "output" / f"bench_{arch}_pact"}
+    for kind, out in weights.items():
+        if kind == "int8" and arch == MODEL_NAME:  # the chain's own PACT weights (5 epochs)
+            weights[kind] = repo / "log" / MODEL_NAME / LITE_MODE / "pact_train_cpu" / "latest.pdparams"
+            continue
+        session.run("python", "train.py", f"--model={arch}", *(["--pact_quant"] if kind == "int8" else []),
+                    "--device=cpu", "--epochs=1", "--img-size=64", "--data-path=./lite_data", f"--output-dir={out}",
+                    silent=True)
+        weights[kind] = out / "latest.pdparams"
+    # The same network exported from FP32 and from PACT weights, at the chain's input size (64) and at ImageNet's
+    # (224): the networks are convolutional, so either size runs the same weights. The FP32 baseline is exported in
+    # the program format of the int8 model (.pdmodel: PaddleSlim writes that) and, on Paddle 3, also as the PIR .json
+    # program Paddle 3 writes by default, to show what the format alone changes.
     for size in (64, 224):
         models = {}
-        for kind, weights, extra in (("fp32", fp32_dir / "latest.pdparams", []),
-                                     ("int8", pact_weights, ["--pact_quant"])):
-            models[kind] = repo / "output" / f"bench_{kind}_{size}"
-            session.run("python", "tools/export_model.py", f"--model={MODEL_NAME}", *extra, f"--img-size={size}",
-                        f"--pretrained={weights}", f"--save-inference-dir={models[kind]}", silent=True)
-        session.log(f"2/2 FP32 vs PACT int8 inference, {size}x{size} input (oneDNN on CPU)")
+        for name, kind, env in (("fp32", "fp32", {"FLAGS_enable_pir_api": "0"}), ("fp32_pir", "fp32", {}),
+                                ("int8", "int8", {})):
+            models[name] = repo / "output" / f"bench_{arch}_{name}_{size}"
+            session.run("python", "tools/export_model.py", f"--model={arch}",
+                        *(["--pact_quant"] if kind == "int8" else []), f"--img-size={size}",
+                        f"--pretrained={weights[kind]}", f"--save-inference-dir={models[name]}", env=env, silent=True)
+        if not list(models["fp32_pir"].glob("*.json")):
+            del models["fp32_pir"]  # Paddle 2.6 writes .pdmodel either way
+        session.log(f"2/2 {arch}: FP32 vs PACT int8 inference, {size}x{size} input (oneDNN on CPU)")
         session.run("python", "tools/benchmark_inference.py", *(f"--model-dir={k}={d}" for k, d in models.items()),
-                    *(session.posargs or ["--batch-sizes=1,8", "--repeats=30"]))
+                    *(args or ["--batch-sizes=1,8", "--repeats=30"]))
 
 
 @nox.session

@@ -5,6 +5,7 @@ these functions too, in processes that have no Paddle installed.
 """
 import glob
 import os
+import re
 
 from . import UserError
 
@@ -12,8 +13,9 @@ MODEL_PREFIX = "inference"
 # Written next to the model, as PaddleClas' export writes inference.yml: what the model was exported from and for.
 # The input size is not readable from a loaded predictor (its input handle has no shape before the first run).
 INFERENCE_YML = MODEL_PREFIX + ".yml"
-# Op names that only a quantized program holds, in .pdmodel (protobuf) and .json (PIR) files alike.
-QUANT_OP_MARKS = (b"quantize_linear", b"fake_quantize", b"fake_channel_wise")
+# Op types that only a quantized program runs: PaddleSlim's quantize_linear/dequantize_linear, and the fake_*
+# quantize ops of older exports.
+QUANT_OP_MARKS = ("quantize_linear", "fake_quantize", "fake_channel_wise")
 
 
 def find_model_files(model_dir):
@@ -37,9 +39,56 @@ def find_model_files(model_dir):
 
 
 def is_quantized_model(model_file):
+    """Whether the program runs quantize ops. The op types are read from the program itself: a .pdmodel also lists
+    op names it does not run (its op version map names fake_channel_wise_* ops in FP32 programs too)."""
     with open(model_file, "rb") as f:
         content = f.read()
-    return any(mark in content for mark in QUANT_OP_MARKS)
+    if model_file.endswith(".json"):
+        types = set(re.findall(r'"(?:pd_op\.)?([a-z_0-9]+)"', content.decode("utf-8", errors="replace")))
+    else:
+        types = pdmodel_op_types(content)
+    return any(mark in op for op in types for mark in QUANT_OP_MARKS)
+
+
+def _fields(data):
+    """(field number, wire type, value) of a protobuf message: varints as ints, length-delimited fields as bytes."""
+    pos = 0
+    while pos < len(data):
+        key, pos = _varint(data, pos)
+        number, wire = key >> 3, key & 7
+        if wire == 0:
+            value, pos = _varint(data, pos)
+        elif wire == 2:
+            size, pos = _varint(data, pos)
+            value, pos = data[pos:pos + size], pos + size
+        elif wire in (1, 5):
+            size = 8 if wire == 1 else 4
+            value, pos = data[pos:pos + size], pos + size
+        else:
+            raise ValueError(f"unsupported protobuf wire type {wire}")
+        yield number, wire, value
+
+
+def _varint(data, pos):
+    value = shift = 0
+    while True:
+        byte = data[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            return value, pos
+
+
+def pdmodel_op_types(content):
+    """The op types of a .pdmodel program (ProgramDesc: blocks = 1; BlockDesc: ops = 4; OpDesc: type = 3)."""
+    types = set()
+    for number, wire, block in _fields(content):
+        if number == 1 and wire == 2:
+            for op_number, op_wire, op in _fields(block):
+                if op_number == 4 and op_wire == 2:
+                    types.update(value.decode() for n, w, value in _fields(op) if n == 3 and w == 2)
+    return types
 
 
 def write_inference_yml(save_dir, arch, num_classes, img_size, quantized):

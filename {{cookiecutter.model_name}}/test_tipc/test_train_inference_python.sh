@@ -217,7 +217,11 @@ run_step() { # LABEL LOG ARGV CHECK CHECK_ARG CWD TIMEOUT
     status=$?
     stop_timer
     if [[ -e $fired ]]; then
-        func_wait_group_gone "$current_pid" 150
+        # The step's leader is gone; what it started may still be stopping: KILL what is left after 10 s.
+        if ! func_wait_group_gone "$current_pid" 100; then
+            kill -KILL -- "-$current_pid" 2> /dev/null
+            func_wait_group_gone "$current_pid" 50
+        fi
         printf '\nTIPC: timed out after %s s (the step time limit: the config'"'"'s step_timeout line or TIPC_STEP_TIMEOUT)\n' \
             "$limit" >> "$log"
         printf 'TIMEOUT %s: timed out after %s s\n' "$label" "$limit"

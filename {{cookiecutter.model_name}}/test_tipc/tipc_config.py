@@ -1184,14 +1184,14 @@ class Planner:
         self.mode = mode
         self.python = config.value("python")
         self.log_path = f"./log/{config.value('model_name')}/{mode}"
+        self.limits = {**STEP_TIMEOUTS, **step_timeouts(config.value("step_timeout"))}
         self.chains = []
         self.steps = []
 
     def step(self, label, argv=(), **kwargs):
         kind = label.rsplit("/", 1)[1].split("_", 1)[0]  # train, eval, export, accuracy, infer
-        limits = {**STEP_TIMEOUTS, **step_timeouts(self.c.value("step_timeout"))}
         self.steps.append(Step(len(self.chains) - 1, label, f"{self.log_path}/{label.replace('/', '_')}.log",
-                               tuple(argv), timeout=str(limits[kind]), **kwargs))
+                               tuple(argv), timeout=str(self.limits[kind]), **kwargs))
 
     def arg(self, name, value):
         return key_words(self.c.key(name), value)
