@@ -34,4 +34,5 @@ def test_op_types_come_from_the_ops_not_the_version_map(tmp_path):
     assert model.is_quantized_model(str(int8))
     pir = tmp_path / "int8.json"
     pir.write_text('{"ops": [{"#": "p", "n": "pd_op.dequantize_linear"}]}', encoding="utf-8")
-    assert model.is_quantized_model(str(pir))
+    assert model.is_quantized_model(str(pir)) and model.is_quantized_model(pir)  # a path object too
+    assert model.is_quantized_model(int8) and not model.is_quantized_model(fp32)

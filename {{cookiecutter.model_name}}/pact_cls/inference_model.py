@@ -43,7 +43,7 @@ def is_quantized_model(model_file):
     op names it does not run (its op version map names fake_channel_wise_* ops in FP32 programs too)."""
     with open(model_file, "rb") as f:
         content = f.read()
-    if model_file.endswith(".json"):
+    if str(model_file).endswith(".json"):
         types = set(re.findall(r'"(?:pd_op\.)?([a-z_0-9]+)"', content.decode("utf-8", errors="replace")))
     else:
         types = pdmodel_op_types(content)
