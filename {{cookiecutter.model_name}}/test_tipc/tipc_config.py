@@ -854,8 +854,8 @@ class Checker:
                 continue
             if field.name in ALTERNATIVES:
                 values = value.split("|")
-            elif field.per_mode and MODE_ITEMS.match(value):
-                values = [item.partition("=")[2] for item in value.split("|") if "=" in item]
+            elif field.per_mode:
+                values = self.mode_values(value, items_only=True)  # check_modes reports an item without '='
             else:
                 values = [value]
             for item in values:
@@ -964,10 +964,11 @@ class Checker:
                                            f"found '{entry.text}'; expected {field.goes_here}")
 
     @staticmethod
-    def mode_values(value):
-        """The values of a line that may hold per-mode items."""
+    def mode_values(value, items_only=False):
+        """The values of a line that may hold per-mode items (an item without '=' counts as an empty value, or is
+        left out with ITEMS_ONLY)."""
         if MODE_ITEMS.match(value):
-            return [item.partition("=")[2] for item in value.split("|")]
+            return [item.partition("=")[2] for item in value.split("|") if "=" in item or not items_only]
         return [value]
 
     def check_value_line(self, entry, meaning, field):
