@@ -282,13 +282,25 @@ on_signal() { # NAME EXIT_CODE
     if [[ -n $current_pid ]]; then
         # Steps run in their own process group (set -m): stop the step and anything it started, and
         # wait until all of it is gone, so nothing writes into the logs or the next run afterwards.
+        # SIGTERM first; what still runs 10 s later gets SIGKILL. A step can hang in its own SIGTERM
+        # handler (Paddle's prints a C++ traceback from inside the handler, which can deadlock), and
+        # an unbounded wait would then hold the harness, and whoever interrupted it, forever.
+        local killed="$TIPC_TMP/killed"
+        rm -f -- "$killed"
         kill -TERM -- "-$current_pid" 2> /dev/null || kill -TERM "$current_pid" 2> /dev/null
+        (sleep 10 && : > "$killed" && kill -KILL -- "-$current_pid" 2> /dev/null) > /dev/null 2>&1 &
+        current_timer=$!
         wait "$current_pid" 2> /dev/null
+        stop_timer
         if ! func_wait_group_gone "$current_pid" 100; then
+            : > "$killed"
             kill -KILL -- "-$current_pid" 2> /dev/null
             func_wait_group_gone "$current_pid" 50
         fi
         current_pid=""
+        if [[ -e $killed ]]; then
+            printf '\nTIPC: the step did not stop within 10 s of SIGTERM: killed (SIGKILL)\n' >> "$current_log"
+        fi
         printf '\ninterrupted by SIG%s\n' "$name" >> "$current_log"
         func_now_us_into now_us
         finish_step 1 $((now_us - current_start_us))
