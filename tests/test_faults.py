@@ -67,6 +67,7 @@ The `test_direct_fault` cases call the scripts' ``main()`` through ``pact_cls.ut
 imported once for all of them; the exit status asserted is run_main's return value, which is the script's exit
 status. The fake step scripts are files under fixtures/fake_scripts/ (see fake_repo.py).
 """
+import contextlib
 import json
 import os
 import re
@@ -398,7 +399,19 @@ def pact_chain(baked_reference, tmp_path_factory):
     step_pids = descendants(proc.pid)
     proc.send_signal(signal.SIGINT)
     # A bound against a hang, not a speed check: stopping the step group takes seconds, more on a loaded machine.
-    stdout, stderr = proc.communicate(timeout=600)
+    try:
+        stdout, stderr = proc.communicate(timeout=600)
+    except subprocess.TimeoutExpired:
+        left = descendants(proc.pid)
+        states = subprocess.run(["ps", "-o", "pid,pgid,stat,wchan:24,etime,args", "-p", ",".join(map(str, left))],
+                                capture_output=True, text=True).stdout if left else "(none)"
+        for pid in [proc.pid, *left]:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        proc.communicate()
+        tail = train_log.read_text(errors="replace")[-3000:] if train_log.is_file() else "(no train log)"
+        pytest.fail(f"the harness did not end within 600 s of SIGINT; its processes then:\n{states}\n"
+                    f"train log tail:\n{tail}")
     interrupted = SimpleNamespace(returncode=proc.returncode, stdout=stdout, stderr=stderr, step_pids=step_pids)
     lite_config(repo)
     rerun = run_harness(repo)
