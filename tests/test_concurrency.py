@@ -40,6 +40,19 @@ def finish(proc, timeout=120):
     return proc.returncode, out, err
 
 
+def session_processes(sid):
+    """The command lines of the processes in session SID (the harness's: start() gives it a session of its own)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if os.getsid(int(entry)) == sid:
+                    found.append(open(f"/proc/{entry}/cmdline", "rb").read().replace(b"\0", b" ").decode())
+            except OSError:
+                continue
+    return found
+
+
 def solo_result_count(repo):
     code, out, _ = finish(start(repo))
     assert code == 0, out
@@ -80,9 +93,14 @@ def test_tipc_wait_runs_the_second_after_the_first(fake_repo):
 def test_a_killed_run_leaves_a_claim_the_next_run_takes_over(fake_repo):
     killed = start(fake_repo, {"FAKE_SLEEP": "30"})
     assert wait_for(lambda: training(fake_repo))
+    step = [c for c in calls(fake_repo) if c["script"] == "train.py"][0]["pid"]
     os.killpg(killed.pid, signal.SIGKILL)  # no trap runs: the claim stays
     killed.communicate(timeout=30)
     assert (fake_repo / LOG_DIR.parent / f".{MODE}.lock").is_dir()
+    # The step (its own process group, so the kill above missed it; it would sleep 30 s) and the harness's watch
+    # of it must not outlive the run: the watch sees the harness gone within seconds and stops the step.
+    assert process_gone(step, timeout=20), "the step of the killed run still runs"
+    assert wait_for(lambda: not session_processes(killed.pid), timeout=20), session_processes(killed.pid)
     code, out, err = finish(start(fake_repo))
     assert code == 0, out + err
     assert re.search(rf"the run that claimed .*\.{MODE}\.lock \(PID {killed.pid}, started .*\) is gone; taking its "

@@ -188,3 +188,28 @@ func_wait_group_gone() {
     done
     return 0
 }
+
+# Stop process group PGID: SIGTERM, then SIGKILL for whatever still runs 10 s later.
+func_stop_group() { # PGID
+    kill -TERM -- "-$1" 2> /dev/null || return 0
+    func_wait_group_gone "$1" 100 || kill -KILL -- "-$1" 2> /dev/null
+    return 0
+}
+
+# Watch a step that runs in process group PGID; run it in the background (a subshell of the harness). After LIMIT
+# seconds it creates the file FIRED and stops the group. If the harness (its parent) is gone before that, killed
+# with SIGKILL so that no trap ran, it stops the group at once: no step and no watch outlives its run.
+func_step_watch() { # PGID LIMIT FIRED
+    local pgid=$1 fired=$3 me=$BASHPID owner parent end=$((SECONDS + $2))
+    owner=$(ps -o ppid= -p "$me" 2> /dev/null) || owner=""
+    while ((SECONDS < end)); do
+        sleep 1
+        parent=$(ps -o ppid= -p "$me" 2> /dev/null) || parent=""
+        if [[ -n $owner && ${parent// /} != "${owner// /}" ]]; then
+            func_stop_group "$pgid"
+            return 0
+        fi
+    done
+    : > "$fired"
+    func_stop_group "$pgid"
+}

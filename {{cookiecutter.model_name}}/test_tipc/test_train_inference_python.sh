@@ -208,10 +208,10 @@ run_step() { # LABEL LOG ARGV CHECK CHECK_ARG CWD TIMEOUT
         "${argv[@]}" > "$log" 2>&1 < /dev/null &
     fi
     current_pid=$!
-    # The time limit: a timer in its own process group stops the step's whole group when it fires.
+    # The time limit: a watch in its own process group stops the step's whole group when the limit is reached,
+    # or when this harness is gone (killed with SIGKILL, which no trap sees).
     rm -f -- "$fired"
-    (sleep "$limit" && : > "$fired" && kill -TERM -- "-$current_pid" 2> /dev/null && sleep 10 &&
-        kill -KILL -- "-$current_pid" 2> /dev/null) > /dev/null 2>&1 &
+    func_step_watch "$current_pid" "$limit" "$fired" > /dev/null 2>&1 &
     current_timer=$!
     wait "$current_pid"
     status=$?
