@@ -35,7 +35,11 @@ def network_from_state(arch, num_classes, state, weights, pact=False, evaluate=F
         raise UserError(f"{weights!r} holds PACT (quantized) weights: add --pact_quant to use them")
     if state is not None and not weights_are_pact:
         models.apply_state_dict(model, state, weights)
-    quanter = quant.quantize(model) if pact else None
+    quanter = None
+    if pact:
+        keep_fp32 = (quant.fp32_layers_of_state_dict(model, state) if weights_are_pact
+                     else quant.fp32_layers_for_training(model))
+        quanter = quant.quantize(model, keep_fp32)
     if weights_are_pact:
         models.apply_state_dict(model, state, weights)
     return model, quanter
