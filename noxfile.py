@@ -118,13 +118,16 @@ def tipc_lite_gpu(session):
 def bench(session):
     """Benchmark on this machine: chain step times and harness overhead, FP32 vs PACT int8 latency and size."""
     # `nox -s bench -- --arch resnet18 --repeats=100`: --arch picks the network (a paddle.vision architecture of the
-    # template); the other options go to tools/benchmark_inference.py.
+    # template), --fp32-layers the layers PACT leaves in FP32 (train.py's option; the PACT weights are then trained
+    # for the benchmark); the other options go to tools/benchmark_inference.py.
     args = list(session.posargs)
-    arch = MODEL_NAME
-    if "--arch" in args:
-        at = args.index("--arch")
-        arch = args[at + 1]
-        del args[at:at + 2]
+    picked = {"--arch": MODEL_NAME, "--fp32-layers": "none"}
+    for name in picked:
+        if name in args:
+            at = args.index(name)
+            picked[name] = args[at + 1]
+            del args[at:at + 2]
+    arch, fp32_layers = picked["--arch"], picked["--fp32-layers"]
     install_paddle_stack(session, PADDLE_CPU)
     session.install("cookiecutter")
     repo = bake_reference(session, gpu_list="-1")  # one CPU process: config lines 4-5 are gpu_list:-1, --device:cpu
@@ -134,10 +137,11 @@ def bench(session):
     session.run("bash", "test_tipc/test_train_inference_python.sh", CONFIG, LITE_MODE, external=True)
     weights = {"fp32": repo / "output" / f"bench_{arch}_fp32", "int8": repo / "output" / f"bench_{arch}_pact"}
     for kind, out in weights.items():
-        if kind == "int8" and arch == MODEL_NAME:  # the chain's own PACT weights (5 epochs)
+        if kind == "int8" and arch == MODEL_NAME and fp32_layers == "none":  # the chain's own PACT weights (5 epochs)
             weights[kind] = repo / "log" / MODEL_NAME / LITE_MODE / "pact_train_cpu" / "latest.pdparams"
             continue
-        session.run("python", "train.py", f"--model={arch}", *(["--pact_quant"] if kind == "int8" else []),
+        pact = ["--pact_quant", f"--fp32-layers={fp32_layers}"] if kind == "int8" else []
+        session.run("python", "train.py", f"--model={arch}", *pact,
                     "--device=cpu", "--epochs=1", "--img-size=64", "--data-path=./lite_data", f"--output-dir={out}",
                     silent=True)
         weights[kind] = out / "latest.pdparams"

@@ -12,19 +12,20 @@ from . import UserError, data, device, models, quant
 from .utils import log
 
 
-def build_network(arch, num_classes, weights=None, pact=False, evaluate=False):
+def build_network(arch, num_classes, weights=None, pact=False, evaluate=False, fp32_layers="none"):
     """The network to train or evaluate, PACT-quantized when ``pact``, with the ``weights`` of a .pdparams path
     (None: none) loaded strictly. Returns (model, quanter or None)."""
     state = models.load_checkpoint(weights) if weights else None
-    return network_from_state(arch, num_classes, state, weights, pact, evaluate)
+    return network_from_state(arch, num_classes, state, weights, pact, evaluate, fp32_layers)
 
 
-def network_from_state(arch, num_classes, state, weights, pact=False, evaluate=False):
+def network_from_state(arch, num_classes, state, weights, pact=False, evaluate=False, fp32_layers="none"):
     """build_network for a state dict already loaded from the path ``weights`` (None for no weights).
 
     FP32 weights are loaded before quantizing (QAT fine-tunes an FP32 model); PACT weights after. To ``evaluate``
     a PACT network the weights must be PACT weights: a freshly quantized FP32 network is not what a PACT training
-    produced.
+    produced. Which layers stay FP32 in a PACT network: those PACT weights hold unquantized, or for a new PACT
+    network (no weights, or FP32 ones) the ``fp32_layers`` choice of quant.FP32_LAYER_CHOICES.
     """
     model = models.build_model(arch, num_classes)
     weights_are_pact = state is not None and quant.is_quantized_state_dict(state)
@@ -38,7 +39,7 @@ def network_from_state(arch, num_classes, state, weights, pact=False, evaluate=F
     quanter = None
     if pact:
         keep_fp32 = (quant.fp32_layers_of_state_dict(model, state) if weights_are_pact
-                     else quant.fp32_layers_for_training(model))
+                     else quant.fp32_layers_for_training(model, fp32_layers))
         quanter = quant.quantize(model, keep_fp32)
     if weights_are_pact:
         models.apply_state_dict(model, state, weights)
@@ -106,7 +107,8 @@ def train(args):
     distributed = world_size > 1
     train_set, val_set = training_data(args.data_path, args.img_size, args.crop_scale_min, args.hflip)
     num_classes = len(train_set.classes)
-    model, quanter = build_network(args.model, num_classes, args.pretrained, pact=args.pact_quant)
+    model, quanter = build_network(args.model, num_classes, args.pretrained, pact=args.pact_quant,
+                                   fp32_layers=args.fp32_layers)
     if args.bn_momentum is not None:
         models.set_bn_momentum(model, args.bn_momentum)
     network = paddle.DataParallel(model) if distributed else model
@@ -117,7 +119,9 @@ def train(args):
     if is_writer:
         write_train_args(args.output_dir, dict(vars(args), num_classes=num_classes, classes=train_set.classes,
                                                world_size=world_size, paddle_version=paddle.__version__))
-    log(f"[train] {'PACT QAT' if quanter else 'FP32'} {args.model}, {num_classes} classes, "
+    kept = quant.layers_kept_fp32(model) if quanter else []
+    kind = f"PACT QAT ({len(kept)} Conv2D/Linear layers kept FP32)" if kept else "PACT QAT" if quanter else "FP32"
+    log(f"[train] {kind} {args.model}, {num_classes} classes, "
         f"{len(train_set)} train / {len(val_set)} val images, world size {world_size}, rank {rank}, "
         f"device {paddle.device.get_device()}, input {args.img_size}x{args.img_size}, "
         f"{'from ' + args.pretrained if args.pretrained else 'from scratch'}")

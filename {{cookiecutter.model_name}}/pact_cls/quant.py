@@ -1,11 +1,9 @@
 """PACT quantization-aware training with PaddleSlim (dygraph QAT)."""
-import paddle
-
 from . import UserError
 
 # PACT quantization-aware training: activations are clipped by PACT's learned bound and quantized with a moving-average
 # abs-max scale, weights with one abs-max scale per output channel, both to 8 bits, in every Conv2D and Linear layer
-# except those of squeeze-excitation blocks (see fp32_layers_for_training).
+# (train.py --fp32-layers=se leaves those of squeeze-excitation blocks in FP32: see FP32_LAYER_CHOICES).
 # onnx_format=True exports quantize_linear/dequantize_linear ops with int8 weights.
 PACT_CONFIG = {
     "weight_preprocess_type": None,
@@ -64,22 +62,40 @@ def quantize(model, keep_fp32=()):
 
 
 def _quantizable(model):
+    import paddle
+
     return [(name, layer) for name, layer in model.named_sublayers()
             if isinstance(layer, (paddle.nn.Conv2D, paddle.nn.Linear))]
 
 
-def fp32_layers_for_training(model):
-    """The layers a new PACT training leaves in FP32: the two 1x1 convolutions of every squeeze-excitation block
-    (MobileNetV3's; other networks of paddle.vision have none).
-
-    They work on a 1x1 map, so int8 saves nothing there, while their inputs and outputs would need quantize and
-    dequantize steps between the FP32 ops around them (global pooling, hardsigmoid, the channel scaling). Measured
-    on MobileNetV3-small: int8 inference 6-10% faster than with these layers quantized, same top-1, and oneDNN's
-    int8 pooling (which lost accuracy next to quantized SE convolutions) is then harmless. README, "Benchmark"."""
+def _squeeze_excitation_convs(model):
     from paddle.vision.models.mobilenetv3 import SqueezeExcitation
 
     blocks = [name for name, layer in model.named_sublayers() if isinstance(layer, SqueezeExcitation)]
     return [name for name, _ in _quantizable(model) if any(name.startswith(block + ".") for block in blocks)]
+
+
+# train.py --fp32-layers: which Conv2D/Linear layers a new PACT training leaves in FP32.
+# "se": the two 1x1 convolutions of every squeeze-excitation block (MobileNetV3's; the other networks of
+# paddle.vision have none). They work on a 1x1 map, so int8 saves little compute there, while quantize and
+# dequantize steps between them and the FP32 ops around them (global pooling, hardsigmoid, channel scaling) cost
+# time. Measured on MobileNetV3-small with oneDNN on a VNNI CPU: int8 inference 6-10% faster, same top-1, and
+# oneDNN's int8 pooling (which cost accuracy next to quantized SE convolutions) is no longer chosen; but these layers
+# hold about 30% of its weights, so the int8 params file grows from 0.28x to 0.50x the FP32 one.
+FP32_LAYER_CHOICES = {
+    "none": lambda model: [],
+    "se": _squeeze_excitation_convs,
+}
+
+
+def fp32_layers_for_training(model, choice="none"):
+    """The names of the layers a new PACT training of ``model`` leaves in FP32 (a FP32_LAYER_CHOICES key)."""
+    return FP32_LAYER_CHOICES[choice](model)
+
+
+def layers_kept_fp32(model):
+    """The Conv2D/Linear layers that quantize() left unwrapped in ``model``."""
+    return [name for name, layer in _quantizable(model) if getattr(layer, "skip_quant", False)]
 
 
 def fp32_layers_of_state_dict(model, state):
