@@ -116,6 +116,8 @@ def test_int8_ops_follow_the_cpu_flags(tool, monkeypatch, flags, expected):
     from pact_cls import predictor
 
     monkeypatch.setattr(predictor, "cpuinfo_field", lambda name: flags if name == "flags" else None)
+    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)
+    monkeypatch.delenv("DNNL_MAX_CPU_ISA", raising=False)
     ops, described = predictor.mkldnn_int8_ops("auto")
     assert ops == expected
     assert "pool2d" not in ops and ops
@@ -124,6 +126,25 @@ def test_int8_ops_follow_the_cpu_flags(tool, monkeypatch, flags, expected):
     assert predictor.mkldnn_int8_ops("all")[0] == set()
     assert "may cost accuracy" in predictor.mkldnn_int8_ops("all")[1]
     assert predictor.mkldnn_int8_ops("conv2d, fc")[0] == {"conv2d", "fc"}
+
+
+@pytest.mark.parametrize("variable", ["ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA"])
+@pytest.mark.parametrize("cap, expected", [
+    ("AVX2", CONVOLUTIONS), ("avx512_core", CONVOLUTIONS),           # kernels without VNNI
+    ("AVX512_CORE_VNNI", CONVOLUTIONS | {"fc"}), ("ALL", CONVOLUTIONS | {"fc"}),
+])
+def test_int8_ops_follow_a_onednn_isa_cap(tool, monkeypatch, variable, cap, expected):
+    """oneDNN held to older kernels (to measure on one machine what another CPU does) gets that CPU's list."""
+    from pact_cls import predictor
+
+    monkeypatch.setattr(predictor, "cpuinfo_field", lambda name: "fpu avx2 avx512f avx512_vnni amx_int8"
+                        if name == "flags" else None)
+    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)
+    monkeypatch.delenv("DNNL_MAX_CPU_ISA", raising=False)
+    monkeypatch.setenv(variable, cap)
+    ops, described = predictor.mkldnn_int8_ops("auto")
+    assert ops == expected
+    assert (f"oneDNN capped to {cap.upper()}, without VNNI" in described) is ("fc" not in ops)
 
 
 def test_int8_ops_auto_without_cpuinfo_is_the_safe_list(tool, monkeypatch):

@@ -44,6 +44,14 @@ AUTO_INT8_OPS = {"vnni": CONV_OPS + ("fc",), "no_vnni": CONV_OPS}
 AUTO_INT8_WHY = {"vnni": "CPU with VNNI; pool2d stays FP32",
                  "no_vnni": "no VNNI on this CPU: fc and pool2d stay FP32"}
 VNNI_FLAGS = ("avx512_vnni", "avx_vnni", "amx_int8")
+# oneDNN can be held to the kernels of an older instruction set (ONEDNN_MAX_CPU_ISA, or DNNL_MAX_CPU_ISA in older
+# releases), e.g. AVX2 to see on this machine what a CPU without VNNI does. These caps leave no VNNI.
+ISA_CAPS_WITHOUT_VNNI = ("SSE41", "AVX", "AVX2", "AVX512_CORE")
+
+
+def onednn_isa_cap():
+    """The instruction-set cap oneDNN is given by the environment ("" when none)."""
+    return (os.environ.get("ONEDNN_MAX_CPU_ISA") or os.environ.get("DNNL_MAX_CPU_ISA") or "").strip().upper()
 
 
 def cpuinfo_field(name):
@@ -60,7 +68,10 @@ def cpuinfo_field(name):
 
 
 def cpu_has_vnni():
-    """True/False from /proc/cpuinfo's flags (Linux); None where they cannot be read."""
+    """True/False from /proc/cpuinfo's flags (Linux), False when oneDNN is capped below VNNI; None where the flags
+    cannot be read."""
+    if onednn_isa_cap() in ISA_CAPS_WITHOUT_VNNI:
+        return False
     flags = cpuinfo_field("flags")
     return None if flags is None else any(flag in flags.split() for flag in VNNI_FLAGS)
 
@@ -73,7 +84,10 @@ def mkldnn_int8_ops(int8_ops):
         ops = {op.strip() for op in int8_ops.split(",") if op.strip()}
         return ops, ", ".join(sorted(ops))
     kind = "vnni" if cpu_has_vnni() else "no_vnni"
-    return set(AUTO_INT8_OPS[kind]), f"{', '.join(AUTO_INT8_OPS[kind])} ({AUTO_INT8_WHY[kind]})"
+    why = AUTO_INT8_WHY[kind]
+    if kind == "no_vnni" and onednn_isa_cap() in ISA_CAPS_WITHOUT_VNNI:
+        why = f"oneDNN capped to {onednn_isa_cap()}, without VNNI: fc and pool2d stay FP32"
+    return set(AUTO_INT8_OPS[kind]), f"{', '.join(AUTO_INT8_OPS[kind])} ({why})"
 
 
 def softmax(logits):

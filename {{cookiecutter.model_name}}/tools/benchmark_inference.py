@@ -43,10 +43,13 @@ def main(argv=None):
 
     import platform
 
-    from pact_cls.predictor import Classifier, cpu_has_vnni, cpuinfo_field
+    from pact_cls.predictor import ISA_CAPS_WITHOUT_VNNI, Classifier, cpu_has_vnni, cpuinfo_field, onednn_isa_cap
 
     classifiers = [(name, Classifier(path, **classifier_options(args))) for name, path in args.models]
     vnni = {True: "yes", False: "no", None: "unknown"}[cpu_has_vnni()]
+    if onednn_isa_cap():
+        vnni += f" (oneDNN capped to {onednn_isa_cap()} by ONEDNN_MAX_CPU_ISA" + (
+            ", which has none" if onednn_isa_cap() in ISA_CAPS_WITHOUT_VNNI else "") + ")"
     cpu = cpuinfo_field("model name") or platform.processor() or platform.machine()
     print(f"CPU: {cpu}, {os.cpu_count()} logical cores, int8 dot-product instructions (VNNI): {vnni}\n")
     print(f"{'model':<8} {'precision':<9} {'params KB':>10} {'size ratio':>10}  model file")
