@@ -567,6 +567,9 @@ DIRECT_CASES = {
     "eval: truncated image in the val set": (
         "train.py", EVAL + ["--data-path=./faults/cut_image", f"--pretrained={WEIGHTS}"],
         r"ERROR: cannot read image '\./faults/cut_image/val/2/[^']+\.jpg' \(\w+Error: .*\): the file is damaged", []),
+    "train: --fp32-layers without --pact_quant": (
+        "train.py", TRAIN + ["--fp32-layers=se", "--data-path=./lite_data", "--output-dir=faults/out_fp32_layers"],
+        r"ERROR: --fp32-layers=se chooses layers PACT leaves in FP32: add --pact_quant", ["faults/out_fp32_layers"]),
     "train: empty class folder": (
         "train.py", TRAIN + ["--data-path=./faults/empty_class", "--output-dir=faults/out_empty_class"],
         r"ERROR: class folder '\./faults/empty_class/train/9' holds no images", ["faults/out_empty_class"]),

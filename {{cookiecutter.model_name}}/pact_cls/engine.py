@@ -100,6 +100,9 @@ def test_only(args):
 
 def train(args):
     """``train.py``: train (PACT QAT with ``--pact_quant``), save latest.pdparams every epoch, evaluate at the end."""
+    if args.fp32_layers != "none" and not args.pact_quant:
+        raise UserError(f"--fp32-layers={args.fp32_layers} chooses layers PACT leaves in FP32: add --pact_quant "
+                        "(without it every layer is FP32 anyway)")
     if args.pact_quant:
         quant.require_paddleslim()
     device.set_device(args.device)
