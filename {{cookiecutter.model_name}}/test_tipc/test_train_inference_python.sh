@@ -32,7 +32,8 @@
 # One run at a time per model and mode: a run claims ./log/<model_name>/.<MODE>.lock first. A second run of the
 # same model and mode in this repo refuses at once (exit 2, naming the running PID, its start time and its log
 # folder), or, with TIPC_WAIT=1, waits for it; runs of other modes or models go on side by side. A claim left by a
-# run that was killed (SIGKILL: no trap runs) is taken over, with a note.
+# run that was killed (SIGKILL: no trap runs) is taken over, with a note; the killed run's step does not outlive
+# it: the step's watch stops it within seconds.
 # Rotation: if LOG_PATH exists from an earlier run it is first moved to
 # ./log/<model_name>/<MODE>.prev-<YYYYmmdd-HHMMSS>, so each run starts clean and no run's logs are
 # overwritten. The summary names the moved directory.
@@ -41,7 +42,8 @@
 # "timed out after N s"; the chain goes on as after any failed step.
 #
 # Exit status: 0 when at least one step ran and none failed; 1 when a step failed or nothing ran;
-# 2 for a bad argument or config (nothing is run); 130/143 when interrupted (SIGINT/SIGTERM).
+# 2 for a bad argument or config (nothing is run); 130/143 when interrupted (SIGINT/SIGTERM). An interrupt sends
+# the running step SIGTERM and, if it has not ended 10 s later, SIGKILL (the step log says so).
 # bash cannot trap a signal that was ignored when it started: started with SIGINT ignored (e.g. `bash ... &` in
 # a script: a non-interactive shell ignores SIGINT in its background commands), the harness and its steps do
 # nothing on SIGINT or Ctrl-C and the run goes on to its end. Run it in the foreground, or stop it with SIGTERM

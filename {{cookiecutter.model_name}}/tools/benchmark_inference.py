@@ -48,7 +48,7 @@ def main(argv=None):
     classifiers = [(name, Classifier(path, **classifier_options(args))) for name, path in args.models]
     vnni = {True: "yes", False: "no", None: "unknown"}[cpu_has_vnni()]
     if onednn_isa_cap():
-        vnni += f" (oneDNN capped to {onednn_isa_cap()} by ONEDNN_MAX_CPU_ISA" + (
+        vnni += f" (oneDNN capped to {onednn_isa_cap()} by the environment" + (
             ", which has none" if onednn_isa_cap() in ISA_CAPS_WITHOUT_VNNI else "") + ")"
     cpu = cpuinfo_field("model name") or platform.processor() or platform.machine()
     print(f"CPU: {cpu}, {os.cpu_count()} logical cores, int8 dot-product instructions (VNNI): {vnni}\n")
