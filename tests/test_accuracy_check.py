@@ -104,20 +104,25 @@ def test_a_flip_on_a_near_tie_is_listed_but_not_counted(tool):
 CONVOLUTIONS = {"conv2d", "depthwise_conv2d", "fused_conv2d"}
 
 
+@pytest.fixture
+def no_isa_cap(monkeypatch):
+    """No oneDNN instruction-set cap from the environment running the tests (it would decide `auto`)."""
+    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)
+    monkeypatch.delenv("DNNL_MAX_CPU_ISA", raising=False)
+
+
 @pytest.mark.parametrize("flags, expected", [
     ("fpu sse avx avx2", CONVOLUTIONS),                              # no VNNI: fc stays FP32
     ("fpu avx2 avx512f avx512_vnni", CONVOLUTIONS | {"fc"}),
     ("fpu avx2 avx_vnni", CONVOLUTIONS | {"fc"}),
     ("fpu avx512f avx512_vnni amx_tile amx_int8", CONVOLUTIONS | {"fc"}),
 ])
-def test_int8_ops_follow_the_cpu_flags(tool, monkeypatch, flags, expected):
+def test_int8_ops_follow_the_cpu_flags(tool, no_isa_cap, monkeypatch, flags, expected):
     """`auto` is an explicit op list on every CPU: an empty set would quantize every op oneDNN supports,
     pool2d included, which cost a PACT MobileNetV3-small 3 points of top-1 on both kinds of CPU."""
     from pact_cls import predictor
 
     monkeypatch.setattr(predictor, "cpuinfo_field", lambda name: flags if name == "flags" else None)
-    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)
-    monkeypatch.delenv("DNNL_MAX_CPU_ISA", raising=False)
     ops, described = predictor.mkldnn_int8_ops("auto")
     assert ops == expected
     assert "pool2d" not in ops and ops
@@ -133,14 +138,12 @@ def test_int8_ops_follow_the_cpu_flags(tool, monkeypatch, flags, expected):
     ("AVX2", CONVOLUTIONS), ("avx512_core", CONVOLUTIONS),           # kernels without VNNI
     ("AVX512_CORE_VNNI", CONVOLUTIONS | {"fc"}), ("ALL", CONVOLUTIONS | {"fc"}),
 ])
-def test_int8_ops_follow_a_onednn_isa_cap(tool, monkeypatch, variable, cap, expected):
+def test_int8_ops_follow_a_onednn_isa_cap(tool, no_isa_cap, monkeypatch, variable, cap, expected):
     """oneDNN held to older kernels (to measure on one machine what another CPU does) gets that CPU's list."""
     from pact_cls import predictor
 
     monkeypatch.setattr(predictor, "cpuinfo_field", lambda name: "fpu avx2 avx512f avx512_vnni amx_int8"
                         if name == "flags" else None)
-    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)
-    monkeypatch.delenv("DNNL_MAX_CPU_ISA", raising=False)
     monkeypatch.setenv(variable, cap)
     ops, described = predictor.mkldnn_int8_ops("auto")
     assert ops == expected

@@ -266,47 +266,44 @@ def test_rerun_after_an_interrupt_starts_clean(fake_repo):
     assert len(first) == 1 and first[0].startswith("Run failed with command - ") and "fake/train.py" in first[0]
 
 
-def test_interrupt_waits_for_the_step_to_stop(fake_repo):
-    """A step that takes time to stop is waited for: nothing of it runs or writes after the harness exits."""
-    fake.add_fake_script(fake_repo, "slow_to_stop.py")
-    fake.write_config(fake_repo, fake.config_lines(l14="pact_train:fake/slow_to_stop.py"))
+def interrupt_step(repo, script, sig, timeout):
+    """Run the harness with SCRIPT (a fake step that writes its pid to started.pid) as the train step, send SIG to
+    the harness once the step runs, and wait at most TIMEOUT s for it to end. Returns (returncode, stdout, step pid,
+    train log lines)."""
+    fake.add_fake_script(repo, script)
+    fake.write_config(repo, fake.config_lines(l14=f"pact_train:fake/{script}"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("TIPC_")}
-    proc = popen_to_interrupt(["bash", fake.HARNESS, fake.CONFIG, fake.MODE], cwd=fake_repo, env=env,
+    proc = popen_to_interrupt(["bash", fake.HARNESS, fake.CONFIG, fake.MODE], cwd=repo, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    pid_file = fake_repo / "started.pid"
+    pid_file = repo / "started.pid"
     deadline = time.time() + 30
     while not (pid_file.is_file() and pid_file.read_text()) and time.time() < deadline:
         time.sleep(0.05)
-    proc.send_signal(signal.SIGTERM)
-    stdout, _ = proc.communicate(timeout=60)
-    assert proc.returncode == 143, stdout
-    assert fake.process_gone(int(pid_file.read_text()), timeout=1), "the step still runs after the harness exited"
-    log = (fake_repo / fake.LOG_DIR / "pact_train_cpu_train.log").read_text(encoding="utf-8").splitlines()
+    proc.send_signal(sig)
+    stdout, _ = proc.communicate(timeout=timeout)
+    log = (repo / fake.LOG_DIR / "pact_train_cpu_train.log").read_text(encoding="utf-8").splitlines()
+    return proc.returncode, stdout, int(pid_file.read_text()), log
+
+
+def test_interrupt_waits_for_the_step_to_stop(fake_repo):
+    """A step that takes time to stop is waited for: nothing of it runs or writes after the harness exits."""
+    code, stdout, step, log = interrupt_step(fake_repo, "slow_to_stop.py", signal.SIGTERM, timeout=60)
+    assert code == 143, stdout
+    assert fake.process_gone(step, timeout=1), "the step still runs after the harness exited"
     assert log[-2:] == ["", "interrupted by SIGTERM"] and "cleaned up after SIGTERM" in log
 
 
 def test_interrupt_kills_a_step_that_hangs_on_sigterm(fake_repo):
     """A step whose SIGTERM handler never returns (Paddle's, which prints a C++ traceback from inside the handler,
     can deadlock) is killed after the grace period: the harness ends, and so does the step."""
-    fake.add_fake_script(fake_repo, "hangs_on_term.py")
-    fake.write_config(fake_repo, fake.config_lines(l14="pact_train:fake/hangs_on_term.py"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TIPC_")}
-    proc = popen_to_interrupt(["bash", fake.HARNESS, fake.CONFIG, fake.MODE], cwd=fake_repo, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    pid_file = fake_repo / "started.pid"
-    deadline = time.time() + 30
-    while not (pid_file.is_file() and pid_file.read_text()) and time.time() < deadline:
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGINT)
     # A bound against a hang, not a speed check: the grace period is 10 s.
-    stdout, _ = proc.communicate(timeout=120)
-    assert proc.returncode == 130, stdout
+    code, stdout, step, log = interrupt_step(fake_repo, "hangs_on_term.py", signal.SIGINT, timeout=120)
+    assert code == 130, stdout
     assert "TIPC lite_train_lite_infer: INTERRUPTED by SIGINT" in stdout
-    assert fake.process_gone(int(pid_file.read_text()), timeout=1), "the step still runs after the harness exited"
-    log = (fake_repo / fake.LOG_DIR / "pact_train_cpu_train.log").read_text(encoding="utf-8")
+    assert fake.process_gone(step, timeout=1), "the step still runs after the harness exited"
     assert "stuck in the SIGTERM handler" in log
     assert "TIPC: the step did not stop within 10 s of SIGTERM: killed (SIGKILL)" in log
-    assert log.splitlines()[-2:] == ["", "interrupted by SIGINT"]
+    assert log[-2:] == ["", "interrupted by SIGINT"]
 
 
 def test_step_exiting_with_3_is_a_failure_not_a_skip(fake_repo):

@@ -84,9 +84,9 @@ def mkldnn_int8_ops(int8_ops):
         ops = {op.strip() for op in int8_ops.split(",") if op.strip()}
         return ops, ", ".join(sorted(ops))
     kind = "vnni" if cpu_has_vnni() else "no_vnni"
-    why = AUTO_INT8_WHY[kind]
-    if kind == "no_vnni" and onednn_isa_cap() in ISA_CAPS_WITHOUT_VNNI:
-        why = f"oneDNN capped to {onednn_isa_cap()}, without VNNI: fc and pool2d stay FP32"
+    why, cap = AUTO_INT8_WHY[kind], onednn_isa_cap()
+    if kind == "no_vnni" and cap in ISA_CAPS_WITHOUT_VNNI:
+        why = f"oneDNN capped to {cap}, without VNNI: fc and pool2d stay FP32"
     return set(AUTO_INT8_OPS[kind]), f"{', '.join(AUTO_INT8_OPS[kind])} ({why})"
 
 

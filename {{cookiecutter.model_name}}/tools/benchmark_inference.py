@@ -47,9 +47,10 @@ def main(argv=None):
 
     classifiers = [(name, Classifier(path, **classifier_options(args))) for name, path in args.models]
     vnni = {True: "yes", False: "no", None: "unknown"}[cpu_has_vnni()]
-    if onednn_isa_cap():
-        vnni += f" (oneDNN capped to {onednn_isa_cap()} by the environment" + (
-            ", which has none" if onednn_isa_cap() in ISA_CAPS_WITHOUT_VNNI else "") + ")"
+    cap = onednn_isa_cap()
+    if cap:
+        none = ", which has none" if cap in ISA_CAPS_WITHOUT_VNNI else ""
+        vnni += f" (oneDNN capped to {cap} by the environment{none})"
     cpu = cpuinfo_field("model name") or platform.processor() or platform.machine()
     print(f"CPU: {cpu}, {os.cpu_count()} logical cores, int8 dot-product instructions (VNNI): {vnni}\n")
     print(f"{'model':<8} {'precision':<9} {'params KB':>10} {'size ratio':>10}  model file")
