@@ -58,6 +58,7 @@ COMMANDS = {
     "accuracy_command": ("accuracy_check", "tools/check_accuracy.py --img-path=./lite_data/val"),
     "whole_accuracy_command": ("accuracy_check", "tools/check_accuracy.py --img-path=./whole_data/val"),
     "fp32_pretrain_command": ("fp32_pretrain", "train.py --epochs=30 or tools/train.py -c configs/my_model.yaml"),
+    "fp32_export_command": ("fp32_export", "tools/export_model.py or tools/export_model.py -c configs/my_model.yaml"),
 }
 
 

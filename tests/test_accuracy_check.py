@@ -122,7 +122,7 @@ def test_int8_ops_follow_the_cpu_flags(tool, no_isa_cap, monkeypatch, flags, exp
     pool2d included, which cost a PACT MobileNetV3-small 3 points of top-1 on both kinds of CPU."""
     from pact_cls import predictor
 
-    monkeypatch.setattr(predictor, "cpuinfo_field", lambda name: flags if name == "flags" else None)
+    monkeypatch.setattr(predictor._int8_ops, "cpuinfo_field", lambda name: flags if name == "flags" else None)
     ops, described = predictor.mkldnn_int8_ops("auto")
     assert ops == expected
     assert "pool2d" not in ops and ops
@@ -142,7 +142,7 @@ def test_int8_ops_follow_a_onednn_isa_cap(tool, no_isa_cap, monkeypatch, variabl
     """oneDNN held to older kernels (to measure on one machine what another CPU does) gets that CPU's list."""
     from pact_cls import predictor
 
-    monkeypatch.setattr(predictor, "cpuinfo_field", lambda name: "fpu avx2 avx512f avx512_vnni amx_int8"
+    monkeypatch.setattr(predictor._int8_ops, "cpuinfo_field", lambda name: "fpu avx2 avx512f avx512_vnni amx_int8"
                         if name == "flags" else None)
     monkeypatch.setenv(variable, cap)
     ops, described = predictor.mkldnn_int8_ops("auto")
@@ -153,5 +153,5 @@ def test_int8_ops_follow_a_onednn_isa_cap(tool, no_isa_cap, monkeypatch, variabl
 def test_int8_ops_auto_without_cpuinfo_is_the_safe_list(tool, monkeypatch):
     from pact_cls import predictor
 
-    monkeypatch.setattr(predictor, "cpuinfo_field", lambda name: None)
+    monkeypatch.setattr(predictor._int8_ops, "cpuinfo_field", lambda name: None)
     assert predictor.mkldnn_int8_ops("auto")[0] == CONVOLUTIONS

@@ -77,6 +77,7 @@ REFERENCE_CONFIG = "".join(line + "\n" for line in [
     "use_tensorrt:--use-tensorrt:False",
     "fp32_pretrain:train.py --model=mobilenet_v3_small --img-size=64 --crop-scale-min=0.5 --hflip=False "
     "--bn-momentum=0.9 --optimizer=adamw --lr=0.005 --epochs=10 --batch-size=32",
+    "fp32_export:tools/export_model.py --model=mobilenet_v3_small --img-size=64",
 ])
 
 def test_default_bake_is_the_mobilenet_v3_small_reference(baked_reference):

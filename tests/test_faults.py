@@ -322,7 +322,7 @@ def test_step_exiting_with_3_is_a_failure_not_a_skip(fake_repo):
 
 def test_reference_export_lines_refuse_fp32_weights(baked_reference):
     lines = (baked_reference / real.CONFIG).read_text(encoding="utf-8").splitlines()
-    assert len(lines) == 39  # the guide's 32 lines, then the optional extension lines 33-39
+    assert len(lines) == 40  # the guide's 32 lines, then the optional extension lines 33-40
     for number, key in ((22, "norm_export"), (25, "infer_export")):
         assert lines[number - 1].startswith(f"{key}:tools/export_model.py ") and "--pact_quant" in lines[number - 1]
 

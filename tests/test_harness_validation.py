@@ -85,7 +85,7 @@ def test_prepare_validates_too(fake_repo, case):
 
 def test_reference_config_is_valid_for_every_mode(baked_reference):
     config = "test_tipc/configs/mobilenet_v3_small/train_pact_infer_python.txt"
-    assert len((baked_reference / config).read_text(encoding="utf-8").splitlines()) == 39  # 32 + extensions
+    assert len((baked_reference / config).read_text(encoding="utf-8").splitlines()) == 40  # 32 + extensions
     for mode in ("lite_train_lite_infer", "lite_train_whole_infer", "whole_train_whole_infer", "whole_infer"):
         proc = subprocess.run([sys.executable, "test_tipc/check_config.py", config, mode], cwd=baked_reference,
                               capture_output=True, text=True)

@@ -1,4 +1,4 @@
-"""pact_cls/inference_model.py reads the op types of an exported program without Paddle: a quantized model is one
+"""test_tipc/pact_tipc/model_files.py reads the op types of an exported program without Paddle: a quantized model is one
 whose program runs quantize ops, not one whose file merely names them (a .pdmodel's op version map lists
 fake_channel_wise_* op names in FP32 programs too, which made FP32 .pdmodel exports look int8)."""
 import tipc_checks

@@ -183,8 +183,11 @@ def test_dry_run_shows_the_contributor_keys(tmp_path, style):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     commands = [line[len("[dry-run] "):] for line in proc.stdout.splitlines() if line.startswith("[dry-run] ")]
     save = SAVE.format(name=answers["model_name"])
-    expected = [f"env CUDA_VISIBLE_DEVICES= {tipc_checks.shell_word(sys.executable)} {command.format(save=save)}"
-                for command in EXPECTED_COMMANDS[style]]
+    steps = [command.format(save=save) for command in EXPECTED_COMMANDS[style]]
+    # the harness's own int8 step, on the export, with the inference images and the mode's data set
+    steps.insert(3, f"test_tipc/int8_check.py check --model-dir={save} --images={answers['img_path']} "
+                    f"--data={answers['data_path']} --device=cpu --report={save}_int8.json")
+    expected = [f"env CUDA_VISIBLE_DEVICES= {tipc_checks.shell_word(sys.executable)} {step}" for step in steps]
     assert commands == expected
 
 
@@ -339,7 +342,8 @@ def test_docs_show_the_contributor_commands(tmp_path, style):
         assert "{{" not in text and "{%" not in text, rel
         assert f"test_tipc/configs/{name}/train_pact_infer_python.txt" in text, rel
         assert answers["train_command"] in text, rel
-        for reference_only in ("deploy/inference_python/infer.py", "mobilenet", "--pact_quant --model=", "oneDNN"):
+        for reference_only in ("deploy/inference_python/infer.py", "mobilenet", "--pact_quant --model=",
+                               "--enable-mkldnn=True"):
             assert reference_only not in text, (rel, reference_only)
     for rel in docs[2:]:
         text = (project / rel).read_text(encoding="utf-8")

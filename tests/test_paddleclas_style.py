@@ -49,6 +49,9 @@ EVAL = (f"tools/eval.py -c {YAML} -o Arch.pretrained=False -o DataLoader.Eval.lo
         " -o DataLoader.Eval.loader.use_shared_memory=False -o Global.device=cpu"
         " -o Global.pretrained_model={save}/latest -o DataLoader.Eval.dataset.image_root=./lite_data"
         " -o DataLoader.Eval.dataset.cls_label_path=./lite_data/val_list.txt")
+# The harness's own int8 step on each export: the inference images, and the data set whose val_list.txt labels them.
+INT8 = ("test_tipc/int8_check.py check --model-dir={save} --images=./lite_data/val --data=./lite_data --device=cpu "
+        "--report={save}_int8.json")
 EXPORT = (f"tools/export_model.py -c {YAML} -o Arch.pretrained=False -o Global.device=cpu"
           " -o Global.pretrained_model={save}/latest -o Global.save_inference_dir={save}")
 INFER = ("python/predict_cls.py -c configs/inference_cls.yaml -o Global.use_gpu=False"
@@ -69,10 +72,12 @@ def expected_commands():
         f"env CUDA_VISIBLE_DEVICES= {python} {TRAIN.format(save='./' + one)}",
         f"env CUDA_VISIBLE_DEVICES= {python} {EVAL.format(save='./' + one)}",
         f"env CUDA_VISIBLE_DEVICES= {python} {EXPORT.format(save='./' + one)}",
+        f"env CUDA_VISIBLE_DEVICES= {python} {INT8.format(save='./' + one)}",
         f"cd deploy && env CUDA_VISIBLE_DEVICES= {python} {INFER.format(save=one)}",
         f"env -u CUDA_VISIBLE_DEVICES {python} {launch} {TRAIN.format(save='./' + two)}",
         f"env -u CUDA_VISIBLE_DEVICES {python} {EVAL.format(save='./' + two)}",
         f"env -u CUDA_VISIBLE_DEVICES {python} {EXPORT.format(save='./' + two)}",
+        f"env -u CUDA_VISIBLE_DEVICES {python} {INT8.format(save='./' + two)}",
         f"cd deploy && env -u CUDA_VISIBLE_DEVICES {python} {INFER.format(save=two)}",
     ]
 

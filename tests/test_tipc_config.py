@@ -152,7 +152,7 @@ def plan(tmp_path, lines, mode=MODE, devices="all"):
 def test_upstream_32_line_config_plans_the_guide_chain(tmp_path):
     planner, steps = plan(tmp_path, UPSTREAM_32)
     assert [s.label for s in steps] == [f"pact_train_gpus_0/{step}" for step in (
-        "train", "eval", "export", "infer_gpu_batchsize_1", "infer_cpu_batchsize_1")]
+        "train", "eval", "export", "int8", "infer_gpu_batchsize_1", "infer_cpu_batchsize_1")]
     train = steps[0]
     assert train.argv == ("env", "CUDA_VISIBLE_DEVICES=0", "python3.7", "train.py", "--pact_quant", "--device=gpu",
                           "--output-dir=./log/mobilenet_v3_small/lite_train_lite_infer/pact_train_gpus_0",
@@ -160,6 +160,12 @@ def test_upstream_32_line_config_plans_the_guide_chain(tmp_path):
     assert train.check == "weights" and train.on_fail == "train failed"
     assert steps[1].skip == "line 17 (eval) is null"
     assert steps[2].check == "model" and steps[2].on_fail == "export failed"
+    # the harness's own int8 step on the export (a GPU entry: TensorRT too), whose report the inference rows read
+    save = "./log/mobilenet_v3_small/lite_train_lite_infer/pact_train_gpus_0"
+    assert steps[3].argv == ("env", "CUDA_VISIBLE_DEVICES=0", "python3.7", f"{tc.TIPC_DIR}/int8_check.py", "check",
+                             f"--model-dir={save}", "--images=./images/demo.jpg", "--data=./lite_data",
+                             "--device=gpu", f"--report={save}_int8.json")
+    assert steps[3].on_fail == "" and {s.int8_report for s in steps[4:]} == {f"{save}_int8.json"}
     assert planner.chains == [tc.Chain("", True)]
 
 
@@ -190,4 +196,4 @@ def test_plan_command_prints_bash_arrays(tmp_path):
     assert proc.returncode == 0, proc.stderr
     script = proc.stdout + '\nprintf "%s\\n" "${#S_LABEL[@]}" "${S_ARGV_0[3]}" "${S_SKIP[1]}"'
     out = subprocess.run(["bash", "-c", script], capture_output=True, text=True).stdout.splitlines()
-    assert out == ["5", "nope.py", "line 17 (eval) is null"]
+    assert out == ["6", "nope.py", "line 17 (eval) is null"]  # train, eval, export, int8, 2 x infer

@@ -33,26 +33,25 @@ def shell_word(value):
                           check=True).stdout
 
 
-def _template_module(name):
-    """pact_cls.<name> of the template, which must import no Paddle. It is imported under a package name of its own,
-    so that it never stands in for the pact_cls of a baked repo that a test imports, and without writing __pycache__
-    into the template (bakes would copy it)."""
-    package_dir = Path(__file__).resolve().parents[1] / "{{cookiecutter.model_name}}" / "pact_cls"
+def _harness_module(name):
+    """test_tipc/pact_tipc/<name>.py of the template (standard library only), imported by its path under a name of
+    its own, without writing __pycache__ into the template."""
+    package_dir = Path(__file__).resolve().parents[1] / "{{cookiecutter.model_name}}" / "test_tipc" / "pact_tipc"
     dont_write_bytecode, sys.dont_write_bytecode = sys.dont_write_bytecode, True
     try:
-        if "template_pact_cls" not in sys.modules:
-            spec = importlib.util.spec_from_file_location("template_pact_cls", package_dir / "__init__.py",
+        if "template_pact_tipc" not in sys.modules:
+            spec = importlib.util.spec_from_file_location("template_pact_tipc", package_dir / "__init__.py",
                                                           submodule_search_locations=[str(package_dir)])
             package = importlib.util.module_from_spec(spec)
             sys.modules[spec.name] = package
             spec.loader.exec_module(package)
-        return importlib.import_module("template_pact_cls." + name)
+        return importlib.import_module("template_pact_tipc." + name)
     finally:
         sys.dont_write_bytecode = dont_write_bytecode
 
 
-# Finds and inspects inference models as the reference repo does: one rule for the repo and its checks.
-inference_model = _template_module("inference_model")
+# Finds and inspects inference models as the harness and the reference repo do: one rule for all of them.
+inference_model = _harness_module("model_files")
 
 
 def read_results(log_dir):
@@ -98,7 +97,7 @@ def model_file(model_dir):
     """The inference model in ``model_dir`` (pact_cls.inference_model.find_model_files), or None."""
     try:
         return Path(inference_model.find_model_files(str(model_dir))[0])
-    except inference_model.UserError:
+    except inference_model.NoModel:
         return None
 
 

@@ -9,6 +9,7 @@ from . import UserError
 from .data import IMAGE_EXTENSIONS, eval_transform, read_image
 from .device import cuda_problem
 from .inference_model import INFERENCE_YML, find_model_files, is_quantized_model, read_img_size
+from .tipc import module
 
 
 def list_images(img_path):
@@ -24,70 +25,15 @@ def list_images(img_path):
     raise UserError(f"--img-path {img_path!r} not found: give an image file or a folder of images")
 
 
-# The oneDNN op types `--int8-ops=auto` runs in int8, per kind of CPU. An empty set would mean "every op oneDNN
-# can quantize", which is never chosen automatically: besides the convolutions and fc it includes pool2d, whose
-# int8 output takes a scale propagated from its input (PACT gives pool2d no scale of its own). Measured on the
-# 355 whole_train_whole_infer digits with one PACT MobileNetV3-small (FP32 and PACT dygraph top-1 98.87%), on an
-# Intel Xeon with AMX and on the same CPU with oneDNN capped to AVX512-VNNI and to AVX2
-# (ONEDNN_MAX_CPU_ISA, i.e. the int8 kernels of those CPUs):
-#   every op (empty set)                         96.06% AMX   96.06% VNNI   95.49% AVX2
-#   fused_conv2d + pool2d                        95.77% AMX
-#   conv2d, depthwise_conv2d, pool2d             98.31% AMX   98.31% VNNI   98.31% AVX2
-#   conv2d, depthwise_conv2d, fused_conv2d       99.44% AVX2
-#   conv2d, depthwise_conv2d, fused_conv2d, fc   99.15% AMX   99.15% VNNI   99.44% AVX2
-# Inference fuses most convolutions with their batch norm and activation into `fused_conv2d` before the int8
-# placement, so a list without that name leaves most convolutions in FP32. Without VNNI, oneDNN multiplies
-# u8 x s8 pairs into 16-bit sums that can saturate; on a real AVX2-only CPU int8 fc alone cost another
-# MobileNetV3-small 2 points (96.90%), so fc stays FP32 there.
-CONV_OPS = ("conv2d", "depthwise_conv2d", "fused_conv2d")
-AUTO_INT8_OPS = {"vnni": CONV_OPS + ("fc",), "no_vnni": CONV_OPS}
-AUTO_INT8_WHY = {"vnni": "CPU with VNNI; pool2d stays FP32",
-                 "no_vnni": "no VNNI on this CPU: fc and pool2d stay FP32"}
-VNNI_FLAGS = ("avx512_vnni", "avx_vnni", "amx_int8")
-# oneDNN can be held to the kernels of an older instruction set (ONEDNN_MAX_CPU_ISA, or DNNL_MAX_CPU_ISA in older
-# releases), e.g. AVX2 to see on this machine what a CPU without VNNI does. These caps leave no VNNI.
-ISA_CAPS_WITHOUT_VNNI = ("SSE41", "AVX", "AVX2", "AVX512_CORE")
-
-
-def onednn_isa_cap():
-    """The instruction-set cap oneDNN is given by the environment ("" when none)."""
-    return (os.environ.get("ONEDNN_MAX_CPU_ISA") or os.environ.get("DNNL_MAX_CPU_ISA") or "").strip().upper()
-
-
-def cpuinfo_field(name):
-    """The value of the first ``name : value`` line of /proc/cpuinfo (Linux); None where there is none."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
-            for line in f:
-                key, sep, value = line.partition(":")
-                if sep and key.strip() == name:
-                    return value.strip()
-    except OSError:
-        pass
-    return None
-
-
-def cpu_has_vnni():
-    """True/False from /proc/cpuinfo's flags (Linux), False when oneDNN is capped below VNNI; None where the flags
-    cannot be read."""
-    if onednn_isa_cap() in ISA_CAPS_WITHOUT_VNNI:
-        return False
-    flags = cpuinfo_field("flags")
-    return None if flags is None else any(flag in flags.split() for flag in VNNI_FLAGS)
-
-
-def mkldnn_int8_ops(int8_ops):
-    """The op types for enable_mkldnn_int8 (an empty set: every op it supports) and how they were chosen."""
-    if int8_ops == "all":
-        return set(), "all (--int8-ops=all: every op oneDNN can quantize; may cost accuracy)"
-    if int8_ops != "auto":
-        ops = {op.strip() for op in int8_ops.split(",") if op.strip()}
-        return ops, ", ".join(sorted(ops))
-    kind = "vnni" if cpu_has_vnni() else "no_vnni"
-    why, cap = AUTO_INT8_WHY[kind], onednn_isa_cap()
-    if kind == "no_vnni" and cap in ISA_CAPS_WITHOUT_VNNI:
-        why = f"oneDNN capped to {cap}, without VNNI: fc and pool2d stay FP32"
-    return set(AUTO_INT8_OPS[kind]), f"{', '.join(AUTO_INT8_OPS[kind])} ({why})"
+# The int8 op lists per kind of CPU are the harness's (test_tipc/pact_tipc/int8_ops.py): the chain's int8 step runs
+# the same `auto` as this predictor.
+_int8_ops = module("int8_ops")
+AUTO_INT8_OPS = _int8_ops.AUTO_INT8_OPS
+ISA_CAPS_WITHOUT_VNNI = _int8_ops.ISA_CAPS_WITHOUT_VNNI
+cpu_has_vnni = _int8_ops.cpu_has_vnni
+cpuinfo_field = _int8_ops.cpuinfo_field
+mkldnn_int8_ops = _int8_ops.mkldnn_int8_ops
+onednn_isa_cap = _int8_ops.onednn_isa_cap
 
 
 def softmax(logits):
@@ -105,7 +51,7 @@ class Classifier:
 
         self.model_file, self.params_file = find_model_files(model_dir)
         self.quantized = is_quantized_model(self.model_file)
-        self.precision = self._choose_precision(precision, use_gpu, use_tensorrt)
+        self.precision = self._choose_precision(precision, use_gpu, use_tensorrt, enable_mkldnn)
         config = inference.Config(self.model_file, self.params_file)
         self.int8_ops = None  # oneDNN int8 op types, when they are chosen here
         if use_gpu:
@@ -135,12 +81,25 @@ class Classifier:
         self.img_size = img_size or _recorded_img_size(model_dir)
         self.transform = eval_transform(self.img_size)
 
-    def _choose_precision(self, precision, use_gpu, use_tensorrt):
-        chosen = ("int8" if self.quantized else "fp32") if precision == "auto" else precision
+    def _choose_precision(self, precision, use_gpu, use_tensorrt, enable_mkldnn):
+        """auto: int8 for a quantized model where int8 kernels run it (oneDNN on the CPU, TensorRT on the GPU),
+        else fp32, which is what such a run is: its quantize/dequantize ops compute in FP32."""
+        int8_kernels = use_tensorrt if use_gpu else enable_mkldnn
+        if precision == "auto":
+            chosen = "int8" if self.quantized and int8_kernels else "fp32"
+            if self.quantized and not int8_kernels:
+                print(f"WARNING: {self.model_file} is quantized, but without "
+                      f"{'--use-tensorrt=True' if use_gpu else '--enable-mkldnn=True'} no int8 kernel runs it: its "
+                      "quantize/dequantize ops compute in FP32 (precision: fp32)", file=sys.stderr, flush=True)
+        else:
+            chosen = precision
         if chosen == "fp16" and not (use_gpu and use_tensorrt):
             raise UserError("--precision=fp16 needs --use-gpu=True --use-tensorrt=True")
         if chosen == "int8" and not self.quantized:
             raise UserError(f"--precision=int8 needs a quantized model; {self.model_file!r} is FP32")
+        if chosen == "int8" and not int8_kernels:
+            raise UserError("--precision=int8 needs int8 kernels: --enable-mkldnn=True on the CPU, "
+                            "--use-tensorrt=True on a GPU")
         return chosen
 
     def _run_on_gpu(self, config, use_tensorrt, batch_size):

@@ -30,6 +30,13 @@ func_tipc_config() { # plan|prepare CONFIG MODE
     "$checker" "$(dirname -- "${BASH_SOURCE[0]}")/tipc_config.py" "$@"
 }
 
+# Run test_tipc/int8_check.py note|facts (the standard library only) with the first python found.
+func_int8_report() { # note ARGS... | facts LOG_FOLDER
+    local python
+    python=$(command -v python3 || command -v python) || return 2
+    "$python" "$(dirname -- "${BASH_SOURCE[0]}")/int8_check.py" "$@"
+}
+
 # Words made only of these characters need no quoting; keeping them as they are keeps the recorded
 # commands readable (printf %q would write CUDA_VISIBLE_DEVICES=0\,1).
 TIPC_PLAIN_WORD='^[A-Za-z0-9_./:,+@%=-]+$'
@@ -103,12 +110,12 @@ func_format_us() {
     printf '%d.%02d\n' "$(( us / 1000000 ))" "$(( us % 1000000 / 10000 ))"
 }
 
-# The inference model in DIR: prints the first <prefix>.pdmodel, or <prefix>.json, that has its
+# The inference model in DIR: prints the first <prefix>.json, or <prefix>.pdmodel, that has its
 # <prefix>.pdiparams beside it (a .json alone may be train_args.json); returns 1 when there is none.
-# pact_cls/export.py's find_model_files follows the same rule.
+# pact_tipc/model_files.py's find_model_files follows the same rule.
 func_find_inference_model() {
     local dir=$1 file ext
-    for ext in pdmodel json; do
+    for ext in json pdmodel; do
         for file in "$dir"/*."$ext"; do
             if [[ -f $file && -f ${file%."$ext"}.pdiparams ]]; then
                 printf '%s\n' "$file"

@@ -182,9 +182,22 @@ EXTENSIONS = (
           "python_path:paddleclas=.|. for PaddleClas, whose deploy/ predictor imports the repo as package paddleclas "
           "and its modules import ppcls"),
     Field("step_timeout", None, "step_timeout", "value", "time limits of the steps, in seconds", "扩展：步骤超时",
-          "step_timeout:<step>=<seconds>|..., steps train, eval, export, accuracy, infer, e.g. "
+          "step_timeout:<step>=<seconds>|..., steps train, eval, export, fp32 (fp32_export), accuracy, int8, infer, e.g. "
           "step_timeout:train=7200|infer=600; a step past its limit is stopped with everything it started and "
           "recorded as failed (defaults: train 7200, the others 1800; TIPC_STEP_TIMEOUT=<seconds> sets every step)"),
+    Field("fp32_export", None, "fp32_export", "command",
+          "export of the mode's line-9 FP32 weights, which the int8 step compares with", "扩展：FP32 导出脚本",
+          "fp32_export:<export script and fixed arguments, without PACT> run after each export as <script> "
+          "<line 21 key>=<line 9 weights of the mode> <line 20 key>=<export folder>_fp32 when line 9 names FP32 "
+          "weights (skipped when it is null); or mode=<script> items separated by '|'; or fp32_export:null", True),
+    Field("int8_check", None, "int8_check", "value", "options of the chain's int8 step, or null to turn it off",
+          "扩展：int8 检查",
+          "int8_check:<options for test_tipc/int8_check.py check>, e.g. int8_check:--img-size=320 --max-images=16; "
+          "without the line the int8 step runs after every export with its defaults; int8_check:null turns it off"),
+    Field("int8_strict", None, "int8_strict", "flag",
+          "whether an inference step that ran the int8 model without int8 kernels fails", "扩展：int8 严格模式",
+          "int8_strict:True to record such a step as failed, or int8_strict:False (the default: it passes with a "
+          "WARN row that says so)"),
     Field("fp32_pretrain", None, "fp32_pretrain", "command",
           "FP32 training that prepare.sh runs when line 9's weights are missing", "扩展：FP32 预训练脚本",
           "fp32_pretrain:<training script and fixed arguments, without PACT> run by prepare.sh as <script> "
@@ -206,7 +219,8 @@ LOOPS = {"enable_mkldnn": ("cpu", "mkldnn"), "cpu_threads": ("cpu", "threads"),
 # "image_name: <path>, class_id: <int>, prob: <float>", or PaddleClas's "<path>:\tclass id(s): [...], score(s): ...".
 # Seconds a step may run before the harness stops it (a hung step would otherwise hang the run): generous, since
 # whole_train_whole_infer trains for real; the config's step_timeout line and TIPC_STEP_TIMEOUT change them.
-STEP_TIMEOUTS = {"train": 7200, "eval": 1800, "export": 1800, "accuracy": 1800, "infer": 1800}
+STEP_TIMEOUTS = {"train": 7200, "eval": 1800, "export": 1800, "fp32": 1800, "accuracy": 1800, "int8": 1800,
+                 "infer": 1800}
 DEFAULT_INFER_PATTERN = r"(image_name: .*class_id: )|(class id\(s\): \[)"
 # The data sets prepare.sh extracts, so paths in them need not exist before it ran.
 PREPARED_DATA = ("lite_data", "whole_data")
@@ -979,6 +993,10 @@ class Checker:
         if field.name == "step_timeout" and step_timeout_problem(value):
             self.error(entry.line, f"{meaning}: {step_timeout_problem(value)}")
             return
+        if field.name == "int8_check":
+            if not is_null(value) and command_problem(value):
+                self.error(entry.line, f"{meaning}: '{value}' {command_problem(value)}; expected {field.goes_here}")
+            return
         if field.name == "python_path":
             problem = python_path_problem(value) or (self.repo and next(
                 (f"expected the folder '{folder}' to exist relative to {os.getcwd()}, found no such folder"
@@ -1156,6 +1174,8 @@ class Step(NamedTuple):
     on_fail: the reason the rest of the chain is skipped when this step fails ("" : the chain goes on).
     check, check_arg: what a step that exited 0 must have done: "weights" FILE (written), "model" FOLDER (an
         inference model written there), "predictions" N (N lines of its output match the prediction pattern).
+    int8_report: for an inference step, the JSON report of the int8 step on the same model: when that model is
+        quantized and the step does not report running it in int8, its row says so (int8_check.py note).
     cwd: the folder the step runs in ("": the repo root).
     """
     chain: int
@@ -1169,6 +1189,8 @@ class Step(NamedTuple):
     check_arg: str = ""
     cwd: str = ""
     timeout: str = ""
+    int8_report: str = ""  # an inference step: the report of the int8 step on the model it runs ("" : none)
+    int8_switch: str = ""  # an inference step: the config's argument that would run it with int8 kernels
 
 
 class Chain(NamedTuple):
@@ -1188,9 +1210,11 @@ class Planner:
         self.limits = {**STEP_TIMEOUTS, **step_timeouts(config.value("step_timeout"))}
         self.chains = []
         self.steps = []
+        self.entry_kind = "cpu"
+        self.int8_report = ""  # the report of the current chain's int8 step ("" : none planned)
 
     def step(self, label, argv=(), **kwargs):
-        kind = label.rsplit("/", 1)[1].split("_", 1)[0]  # train, eval, export, accuracy, infer
+        kind = label.rsplit("/", 1)[1].split("_", 1)[0]  # train, eval, export, fp32, accuracy, int8, infer
         self.steps.append(Step(len(self.chains) - 1, label, f"{self.log_path}/{label.replace('/', '_')}.log",
                                tuple(argv), timeout=str(self.limits[kind]), **kwargs))
 
@@ -1204,6 +1228,7 @@ class Planner:
     def plan(self, devices):
         trainers = [t for t in self.c.value("trainer").split("|") if t]
         for index, entry, skip in selected_entries(self.c, devices):
+            self.entry_kind, self.int8_report = entry.kind, ""
             if self.mode == "whole_infer":
                 if entry.nproc > 1 and not skip:
                     skip = "whole_infer runs single-process entries only"
@@ -1216,6 +1241,7 @@ class Planner:
         return self.steps
 
     def train_chain(self, trainer, entry, device):
+        self.int8_report = ""
         prefix = f"{trainer}_{entry.tag}"
         save_dir = f"{self.log_path}/{prefix}"
         weights = f"{save_dir}/{self.c.value('train_model_name')}"
@@ -1262,6 +1288,7 @@ class Planner:
             if accuracy and not is_null(accuracy):
                 self.step(f"{prefix}/accuracy",
                           skip="line 25 (infer_export) is null: no export of the line-24 weights to check")
+            self.int8_step(prefix, env, model_dir)
         else:
             model_dir = save_dir
             self.export_steps(prefix, env, self.c.value("infer_export"), self.c.value("train_model"), save_dir,
@@ -1276,13 +1303,53 @@ class Planner:
                                        *self.arg("export_weights", weights), *self.arg("save_inference_dir", save_dir)],
                   on_fail="export failed", check="model", check_arg=save_dir)
         accuracy = self.c.value("accuracy_check", self.mode)
-        if not accuracy:
-            return
-        if is_null(accuracy):
+        if accuracy and is_null(accuracy):
             self.step(f"{prefix}/accuracy", skip=f"{self.c.where('accuracy_check')} (accuracy_check) is null")
+        elif accuracy:
+            self.step(f"{prefix}/accuracy", [*env, self.python, *split_command(accuracy),
+                                             *self.arg("export_weights", weights), *self.arg("model_dir", save_dir)])
+        self.int8_step(prefix, env, save_dir, self.fp32_export_step(prefix, env, device))
+
+    def fp32_export_step(self, prefix, env, device):
+        """The optional FP32 export of the mode's line-9 weights, for the int8 step to compare with; returns its
+        folder ("" when there is none)."""
+        command = self.c.value("fp32_export", self.mode)
+        if not command:
+            return ""
+        if is_null(command):
+            self.step(f"{prefix}/fp32_export", skip=f"{self.c.where('fp32_export')} (fp32_export) is null")
+            return ""
+        weights = self.c.value("pretrained", self.mode)
+        if not weights or is_null(weights):
+            self.step(f"{prefix}/fp32_export", skip=f"line 9 names no FP32 weights in {self.mode}")
+            return ""
+        save_dir = f"{self.log_path}/{prefix}_fp32"
+        self.step(f"{prefix}/fp32_export", [
+            *env, self.python, *split_command(command),
+            *(self.arg("device", device) if self.c.flag("export_device") else []),
+            *self.arg("export_weights", weights), *self.arg("save_inference_dir", save_dir)],
+            check="model", check_arg=save_dir)
+        return save_dir
+
+    def int8_step(self, prefix, env, model_dir, fp32_dir=""):
+        """The harness's own int8 step on the export in MODEL_DIR (test_tipc/int8_check.py check): with and without
+        oneDNN int8 kernels on the inference images and the mode's data set; its failure stops nothing."""
+        options = self.c.value("int8_check")
+        self.int8_report = ""
+        if os.environ.get("TIPC_INT8_CHECK") == "0":
+            return  # turned off for this run (the harness says so once, in its hints)
+        if options is not None and is_null(options):
+            self.step(f"{prefix}/int8", skip=f"{self.c.where('int8_check')} (int8_check) is null")
             return
-        self.step(f"{prefix}/accuracy", [*env, self.python, *split_command(accuracy),
-                                         *self.arg("export_weights", weights), *self.arg("model_dir", save_dir)])
+        data = (self.c.value("eval_data_path", self.mode) if self.c.get("eval_data_path")
+                else self.c.value("data_path", self.mode))
+        images = self.c.value("img_path")
+        self.int8_report = f"{self.log_path}/{prefix}_int8.json"
+        self.step(f"{prefix}/int8", [
+            *env, self.python, os.path.join(TIPC_DIR, "int8_check.py"), "check", f"--model-dir={model_dir}",
+            *([f"--images={images}"] if images and not is_null(images) else []),
+            *([f"--data={data}"] if data and not is_null(data) else []),
+            *([f"--fp32-model-dir={fp32_dir}"] if fp32_dir else []), f"--device={self.entry_kind}", f"--report={self.int8_report}", *split_command(options or "")])
 
     def infer_steps(self, prefix, env, kind, model_dir):
         """Every line-28 device value x every line-29 batch size, and with the extension lines the loops:
@@ -1309,7 +1376,8 @@ class Planner:
                         *[word for _, key, value in combo for word in key_words(key, value)],
                         *self.arg("model_dir", model_dir), *self.arg("infer_batch_size", batch),
                         *self.arg("img_path", img_path), *self.arg("benchmark", self.c.value("benchmark"))],
-                        check="predictions", check_arg=images, cwd=workdir)
+                        check="predictions", check_arg=images, cwd=workdir, int8_report=self.int8_report,
+                        int8_switch=int8_switch(combo))
 
     def loop_combinations(self, names):
         """Every combination of the values of the loops NAMES, as ((name, key, value), ...)."""
@@ -1322,6 +1390,9 @@ class Planner:
     def hints(self):
         """What is missing before the chain runs, with what makes it."""
         hints = []
+        if os.environ.get("TIPC_INT8_CHECK") == "0":
+            hints.append("TIPC_INT8_CHECK=0: the int8 step is off for this run; nothing checks that the exported "
+                         "model runs in int8")
         if self.mode == "whole_infer":
             return hints
         prepare = shell_word(os.path.join(TIPC_DIR, "prepare.sh"))
@@ -1392,6 +1463,18 @@ def validated(path, mode, devices):
     return load(path)[0]
 
 
+def int8_switch(combo):
+    """The loop arguments that would run an inference step of loop values COMBO ((name, key, value), ...) with int8
+    kernels, where the config's loop lines know them ("" : none): oneDNN on, precision int8."""
+    words = []
+    for name, key, value in combo:
+        if name == "enable_mkldnn" and value and value.lower() in ("false", "0", "no"):
+            words += key_words(key, "True")
+        elif name == "precision" and value and value.lower() not in ("int8", "auto"):
+            words += key_words(key, "int8")
+    return " ".join(words)
+
+
 def print_plan(path, mode, devices):
     config = validated(path, mode, devices)
     planner = Planner(config, mode)
@@ -1406,6 +1489,7 @@ def print_plan(path, mode, devices):
                                             python_path_entries(config.value("python_path") or "") if folder]),
            bash_assign("PLAN_INFER_PATTERN_WHERE", config.where("infer_pattern") if config.get("infer_pattern")
                        else "no infer_pattern line: the reference and PaddleClas formats"),
+           bash_assign("PLAN_INT8_STRICT", str(int(config.flag("int8_strict")))),
            bash_assign("C_SKIP", [c.skip for c in planner.chains]),
            bash_assign("C_GPU", [int(c.needs_gpu) for c in planner.chains])]
     for field in Step._fields:

@@ -16,7 +16,8 @@ What it offers, with AutoLog's names and signatures:
     autolog.times.stamp()             # inference done: the time since the last stamp goes to time_keys[1]
     autolog.times.end(stamp=True)     # postprocess done (stamp=True stamps first); the iteration ends
     autolog.report()                  # the report, to ``logger.info`` line by line when a logger was given,
-                                      # else printed; also written to save_path when one was given
+                                      # else printed; also written to save_path when one was given (in a
+                                      # TIPC run: to the step's log folder, under save_path's file name)
 
 The report has AutoLog's sections (Env, Paddle, Conf, Model, Data and Perf info) with one `` key: value`` line per
 item. Differences from AutoLog, all on purpose: no background process samples memory, so cpu_rss(MB) is the
@@ -234,6 +235,14 @@ class Times:
 
 # --------------------------------------------------------------------------- AutoLogger
 
+def report_file(save_path):
+    """Where report() writes: under a TIPC run (TIPC_STEP_LOG_DIR, set by the harness for every step) into the
+    step's log folder, as <log folder>/<file name of save_path>, so a suite's predictor does not leave its report
+    (PaddleClas: deploy/auto_log.log) in the repo's tree; elsewhere save_path itself."""
+    log_dir = os.environ.get("TIPC_STEP_LOG_DIR")
+    return os.path.join(log_dir, os.path.basename(save_path)) if log_dir else save_path
+
+
 class AutoLogger:
     """AutoLog's AutoLogger: collects the run's settings, times the iterations (``.times``), report() prints."""
 
@@ -274,8 +283,8 @@ class AutoLogger:
         else:
             print(text, flush=True)
         if self.save_path:
-            parent = os.path.dirname(os.path.abspath(self.save_path))
-            os.makedirs(parent, exist_ok=True)
-            with open(self.save_path, "w", encoding="utf-8") as f:
+            path = report_file(self.save_path)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "w", encoding="utf-8") as f:
                 f.write(text + "\n")
         return text

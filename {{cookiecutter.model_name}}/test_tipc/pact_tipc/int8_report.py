@@ -1,0 +1,111 @@
+"""What the harness reads from the int8 step's report (standard library only: the harness runs it with the first
+python3 on PATH, which need not have Paddle).
+
+- ``row_note``: after a passed inference step of the repo's own predictor, whether it ran the quantized model with
+  int8 kernels. Its log says so when it reports ``precision: int8`` (the AutoLog report of benchmark mode); a report
+  of fp32 or fp16, or none at all, on a quantized model means the quantize/dequantize ops ran in FP32 (what
+  PaddleClas's, PaddleSeg's and PaddleDetection's CPU predictors do: ``enable_mkldnn()`` without
+  ``enable_mkldnn_int8()``). The row then says so, with the cost the int8 step measured: WARN by default, FAIL
+  with the config's ``int8_strict:True`` line.
+- ``facts``: the summary's int8 lines, one per int8 step of the run.
+"""
+import glob
+import json
+import os
+import re
+
+PRECISION = re.compile(r"\bprecision\s*:\s*([A-Za-z0-9_]+)")
+
+
+def load(report_path):
+    try:
+        with open(report_path, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def reported_precisions(step_log):
+    try:
+        with open(step_log, encoding="utf-8", errors="replace") as f:
+            return [m.group(1).lower() for m in PRECISION.finditer(f.read())]
+    except OSError:
+        return []
+
+
+def cost(report):
+    """'N x the int8 latency, M x the FP32 latency' from the int8 step's medians ("" without them)."""
+    lat = report.get("latency_ms") or {}
+    plain, int8, fp32 = lat.get("no_int8"), lat.get("int8"), lat.get("fp32")
+    if not plain or not int8:
+        return ""
+    out = f"{plain / int8:.1f}x the int8 latency"
+    if fp32:
+        out += f", {plain / fp32:.1f}x the FP32 latency"
+    return out + " (the int8 step's batch-1 medians)"
+
+
+def row_note(report_path, step_log, strict=False, int8_switch=""):
+    """(status, note): status PASS, WARN or FAIL for an inference step that exited 0 and printed its results."""
+    report = load(report_path)
+    if not report or not report.get("quantized"):
+        return "PASS", ""
+    said = reported_precisions(step_log)
+    if "int8" in said:
+        return "PASS", ""
+    how = (f"it reports precision: {said[-1]}" if said else
+           "its log does not say it ran int8 (no 'precision: int8', e.g. from a benchmark report)")
+    note = f"the int8 model ran without int8 kernels: {how}"
+    spent = cost(report)
+    if spent and said:
+        note += f"; that costs {spent}"
+    elif spent:
+        note += f"; without them it costs {spent}"
+    note += "; " + (f"run it with {int8_switch}" if int8_switch else
+                    "its CPU predictor needs config.enable_mkldnn_int8() after enable_mkldnn()")
+    return ("FAIL" if strict else "WARN"), note
+
+
+def fact(label, report):
+    """One summary line of an int8 step's report."""
+    if report is None:
+        return f"{label}: no report"
+    if not report.get("quantized", True) or "int8_ops_total" not in report:
+        return f"{label}: " + ("; ".join(report.get("problems") or ["not run"]))
+    parts = []
+    if report.get("params_ratio") is not None:
+        parts.append(f"params {report['params_ratio']:.2f}x FP32")
+    ops = report.get("int8_ops") or {}
+    parts.append(f"{report.get('int8_ops_total', 0)} ops in int8"
+                 + (f" ({', '.join(f'{n} {op}' for op, n in sorted(ops.items()))})" if ops else ""))
+    for out in report.get("outputs") or []:
+        if out.get("agree") is not None and out.get("agree_of", 0) >= 5:
+            parts.append(f"{out['kind']} agreement {out['agree']:.1%} of {out['agree_of']}")
+        elif out.get("max_prob_diff") is not None:
+            parts.append(f"{out['kind']}: {out.get('near_ties', 0)} of {out.get('near_ties', 0) + out.get('agree_of', 0)}"
+                         f" near-ties, probabilities within {out['max_prob_diff']:.3f}")
+        elif out.get("cosine") is not None:
+            parts.append(f"{out['output']} cosine {out['cosine']:.4f}")
+    lat = report.get("latency_ms") or {}
+    if lat.get("int8") and lat.get("no_int8"):
+        latency = (f"int8 {lat['int8']:.2f} ms = {lat['int8'] / lat['no_int8']:.2f}x without int8 kernels "
+                   f"({lat['no_int8']:.2f} ms)")
+        if lat.get("fp32"):
+            latency += f", {lat['int8'] / lat['fp32']:.2f}x FP32 ({lat['fp32']:.2f} ms)"
+        parts.append(latency)
+    verdict = "PASS" if report.get("passed") else "FAIL"
+    return f"{verdict} {label}: " + ", ".join(parts)
+
+
+def facts(log_path):
+    """The summary's int8 lines: one per ``*_int8.json`` in LOG_PATH, and the CPU they were measured on."""
+    lines, cpu = [], None
+    for path in sorted(glob.glob(os.path.join(glob.escape(log_path), "*_int8.json"))):
+        report = load(path)
+        cpu = cpu or (report or {}).get("cpu")
+        lines.append(fact(os.path.basename(path)[: -len("_int8.json")], report))
+    if lines and cpu:
+        first = load(sorted(glob.glob(os.path.join(glob.escape(log_path), "*_int8.json")))[0]) or {}
+        lines.append(f"(measured on {cpu}, {first.get('threads')} threads; int8 op types "
+                     f"{first.get('int8_op_choice')})")
+    return lines
