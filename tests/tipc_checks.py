@@ -3,6 +3,7 @@
 Each function returns a list of problems (empty = fine), so callers can report all of them at once.
 """
 import importlib.util
+import json
 import re
 import subprocess
 import sys
@@ -18,6 +19,7 @@ STEP_SCRIPTS = {
     "export": "tools/export_model.py",
     "infer": "deploy/inference_python/infer.py",
     "accuracy": "tools/check_accuracy.py",
+    "int8": "test_tipc/int8_check.py check",
 }
 # Words the harness writes into a command as they are (TIPC_PLAIN_WORD of common_func.sh).
 PLAIN_WORD = re.compile(r"[A-Za-z0-9_./:,+@%=-]+")
@@ -115,6 +117,19 @@ def check_quantized_model(model_dir, fp32_params_bytes=None, max_ratio=0.5):
     return problems
 
 
+def check_int8_report(path):
+    """The harness's int8 step on an export: it passed, and ops really ran in int8."""
+    if not Path(path).is_file():
+        return [f"{path}: the int8 step wrote no report"]
+    report = json.loads(Path(path).read_text(encoding="utf-8"))
+    problems = [f"{path}: int8 step problem: {p}" for p in report.get("problems", [])]
+    if not report.get("int8_ops_total"):
+        problems.append(f"{path}: no op ran in int8 ({report.get('int8_ops')})")
+    if not report.get("latency_ms", {}).get("int8"):
+        problems.append(f"{path}: no int8 latency measured")
+    return problems
+
+
 def check_chain(repo, model_name, mode, tags, accuracy=True):
     """Every step of every entry tag (e.g. "cpu", "cpu_x2") passed, nothing failed, outputs are real.
 
@@ -137,6 +152,7 @@ def check_chain(repo, model_name, mode, tags, accuracy=True):
             if not passed:
                 problems.append(f"entry {tag}: no 'Run successfully' line for the {step} step")
         problems += check_quantized_model(log_dir / save_dir)
+        problems += check_int8_report(log_dir / f"{save_dir}_int8.json")
         # one log per inference combination: pact_train_cpu_infer_cpu[_mkldnn_True_threads_2_precision_auto]_batchsize_1
         infer_logs = sorted(log for log in log_dir.glob(f"pact_train_{tag}_infer_*.log")
                             if INFER_LOG.match(log.name[len(f"pact_train_{tag}_"):]))

@@ -5,7 +5,7 @@ An output's kind is read from what the program returned, so one step serves ever
 - ``class scores``: float [N, C]: top-1 agreement (inputs where the reference's best two classes are within
   TIE_MARGIN of each other in softmax probability are near-ties: counted apart, as the reference repo's accuracy
   check does); with fewer than MIN_DECIDED inputs that are not near-ties, the largest class probability
-  difference instead;
+  difference and the cosine of the centred scores instead;
 - ``class map``: integer [N, H, W] (or [N, 1, H, W]): the share of pixels with the same class;
 - ``score map``: float [N, C, H, W] with C > 1: the same, on the argmax over C;
 - ``boxes``: float [M, 6] rows ``class, score, x1, y1, x2, y2`` (PaddleDetection's NMS output; a [N] integer output
@@ -24,9 +24,12 @@ MIN_TOP1 = 0.90
 MIN_PIXELS = 0.90
 MIN_BOXES = 0.80
 # Top-1 agreement is judged on at least this many inputs whose best two classes are apart; with fewer (a barely
-# trained lite-mode classifier puts every input near a tie) the class probabilities must agree within MAX_PROB_DIFF.
+# trained lite-mode classifier puts every input near a tie) the class probabilities must agree within MAX_PROB_DIFF
+# and the scores less each input's mean (what softmax sees) must point the same way: cosine >= MIN_CENTERED_COSINE
+# (0.989 for the lite reference MobileNetV3-small, 0 for an int8 run whose scores came out constant).
 MIN_DECIDED = 5
 MAX_PROB_DIFF = 0.10
+MIN_CENTERED_COSINE = 0.90
 TIE_MARGIN = 0.01
 BOX_SCORE = 0.3
 BOX_IOU = 0.5
@@ -59,6 +62,7 @@ class Agreement:
         self.same = self.counted = self.ties = 0   # top-1 (inputs), pixels, or reference boxes
         self.compared = 0  # inputs whose float values were compared
         self.max_prob_diff = 0.0  # class scores: largest difference of a class probability
+        self.centered = [0.0, 0.0, 0.0]  # class scores: dot and norms of the scores less each row's mean
 
     def add(self, ref, other):
         """One input's output of the reference run (REF) and of the run under test (OTHER)."""
@@ -90,6 +94,10 @@ class Agreement:
     def _top1(self, ref, other):
         probs, other_probs = probabilities(ref), probabilities(other)
         self.max_prob_diff = max(self.max_prob_diff, float(np.abs(probs - other_probs).max()))
+        a = (ref - ref.mean(axis=-1, keepdims=True)).astype("float64").ravel()
+        b = np.nan_to_num((other - other.mean(axis=-1, keepdims=True)).astype("float64").ravel())
+        self.centered = [self.centered[0] + float(a @ b), self.centered[1] + float(a @ a),
+                         self.centered[2] + float(b @ b)]
         top2 = np.sort(probs, axis=-1)[:, -2:]
         for row in range(ref.shape[0]):
             if top2[row, 1] - top2[row, 0] < TIE_MARGIN:
@@ -118,6 +126,9 @@ class Agreement:
                  "agree_of": self.counted, "near_ties": self.ties}
         if self.kind == "class scores":
             facts["max_prob_diff"] = self.max_prob_diff
+            dot, norm_a, norm_b = self.centered
+            facts["centered_cosine"] = (dot / (norm_a * norm_b) ** 0.5 if norm_a and norm_b
+                                        else 1.0 if not norm_a and not norm_b else 0.0)  # constant scores
         if self.non_finite:
             return facts, f"output {self.name}: {self.non_finite} input(s) gave NaN or inf"
         if self.shape_mismatch:
@@ -129,6 +140,9 @@ class Agreement:
             if self.max_prob_diff > MAX_PROB_DIFF:
                 return facts, (f"output {self.name} ({self.kind}): class probabilities differ by up to "
                                f"{self.max_prob_diff:.3f} > {MAX_PROB_DIFF}")
+            if facts["centered_cosine"] < MIN_CENTERED_COSINE:
+                return facts, (f"output {self.name} ({self.kind}): cosine similarity of the centred scores "
+                               f"{facts['centered_cosine']:.4f} < {MIN_CENTERED_COSINE}")
             return facts, ""
         if self.kind in bar and share is not None and share < bar[self.kind]:
             return facts, f"output {self.name} ({self.kind}): {what[self.kind]} {share:.1%} < {bar[self.kind]:.0%}"

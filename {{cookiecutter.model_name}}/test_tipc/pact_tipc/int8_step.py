@@ -296,6 +296,8 @@ def text(report):
             parts.append(f"all {out['near_ties']} inputs near-ties")
         if out.get("max_prob_diff") is not None:
             parts.append(f"max probability diff {out['max_prob_diff']:.4f}")
+        if out.get("centered_cosine") is not None:
+            parts.append(f"cosine of the centred scores {out['centered_cosine']:.4f}")
         for way, acc in (out.get("accuracy") or {}).items():
             if acc is not None:
                 parts.append(f"top-1 vs labels {way} {acc:.1%}")
