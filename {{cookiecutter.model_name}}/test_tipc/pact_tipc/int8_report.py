@@ -83,7 +83,7 @@ def fact(label, report):
             parts.append(f"{out['kind']} agreement {out['agree']:.1%} of {out['agree_of']}")
         elif out.get("max_prob_diff") is not None:
             parts.append(f"{out['kind']}: {out.get('near_ties', 0)} of {out.get('near_ties', 0) + out.get('agree_of', 0)}"
-                         f" near-ties, probabilities within {out['max_prob_diff']:.3f}")
+                         f" near-ties, probabilities within {out['max_prob_diff']:.4f}")
         elif out.get("cosine") is not None:
             parts.append(f"{out['output']} cosine {out['cosine']:.4f}")
     lat = report.get("latency_ms") or {}

@@ -31,8 +31,9 @@ WARMUP = 3
 QUANT_OPS_KEPT = ("quantize_linear", "dequantize_linear", "fake_quantize_dequantize_abs_max",
                   "fake_channel_wise_quantize_dequantize_abs_max", "fake_quantize_dequantize_moving_average_abs_max")
 # Labels may show that the run without int8 kernels is the wrong one: on at least MIN_LABELLED labelled images, int8
-# within ACCURACY_SLACK of its top-1 accuracy or above.
-ACCURACY_SLACK = 0.02
+# scores at least ACCURACY_MARGIN more top-1 than it. Equal scores prove nothing: a barely trained model that
+# predicts one class for every image scores the same chance-level accuracy however its two runs disagree.
+ACCURACY_MARGIN = 0.10
 MIN_LABELLED = 8
 
 
@@ -233,7 +234,7 @@ def judge(report, runs, labels):
                                  for way, run in runs.items() if len(run.outputs[0]) > index}
             acc = facts["accuracy"]
             if (problem and len(labelled) >= MIN_LABELLED and acc.get("int8") is not None
-                    and acc["int8"] >= acc["no_int8"] - ACCURACY_SLACK):
+                    and acc["int8"] >= acc["no_int8"] + ACCURACY_MARGIN):
                 report["notes"].append(
                     f"{problem}, but against the labels int8 scores {acc['int8']:.1%} and the run without int8 "
                     f"kernels {acc['no_int8']:.1%}: the run without int8 kernels (what the suites' CPU predictors "
