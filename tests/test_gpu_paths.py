@@ -44,6 +44,10 @@ def test_reference_dry_run_pins_the_gpu_commands(repo):
     # extension lines 37-38: GPU inference loops TensorRT x precision (the reference: False x auto)
     assert all("--use-gpu=True --use-tensorrt=False --precision=auto " in c for c in infer_gpu)
     assert len([c for c in commands if "tools/check_accuracy.py" in c]) == 2
+    # the harness's int8 step on each GPU entry's export: oneDNN int8 on the CPU, TensorRT int8 and FP32 on the GPU
+    int8 = [c for c in commands if "test_tipc/int8_check.py check" in c]
+    assert [c.split(" ", 2)[1] for c in int8] == ["CUDA_VISIBLE_DEVICES=0", "CUDA_VISIBLE_DEVICES=0,1"]
+    assert all("--device=gpu" in c and "--images=./images/demo.jpg" in c for c in int8)
     assert not (repo / "log").exists(), "a dry run must not write logs"
 
 

@@ -97,6 +97,33 @@ def test_other_tensors_are_held_to_the_cosine():
     assert "cosine similarity" in agreement("tensor", [([[1.0, 0.0, 0.0]], [[0.0, 1.0, 0.0]])])[1]
 
 
+def judged(int8_scores, plain_scores, labels):
+    """int8_step.judge on the outputs of two runs (one class-score output) and labels; the report it fills."""
+    import types
+
+    int8_step = pytest.importorskip("template_pact_tipc.int8_step", reason="int8_step imports numpy only")
+
+    def run(scores):
+        return types.SimpleNamespace(outputs=[[np.asarray([row], "float32")] for row in scores],
+                                     predictor=types.SimpleNamespace(get_output_names=lambda: ["scores"]))
+    report = {"notes": [], "problems": [], "outputs": []}
+    int8_step.judge(report, {"int8": run(int8_scores), "no_int8": run(plain_scores)}, labels)
+    return report
+
+
+def test_labels_excuse_a_disagreement_only_when_int8_is_clearly_right():
+    labels = [0, 1] * 5
+    truth = [[5.0, 0.0] if label == 0 else [0.0, 5.0] for label in labels]
+    one_class = [[0.0, 5.0]] * 10  # every image the same class: 50% on these labels
+    # the run without int8 kernels is the wrong one: int8 100% vs 50% against the labels
+    report = judged(truth, one_class, labels)
+    assert report["problems"] == [] and "is the one that is wrong" in report["notes"][0]
+    # both at chance (the same class for every image, other probabilities): nothing shows which is right
+    near_tie = [[0.498, 0.502]] * 10  # probabilities, within the tie margin
+    report = judged(one_class, near_tie, labels)
+    assert report["notes"] == [] and report["problems"][0].startswith("output scores (class scores)")
+
+
 # ---------------------------------------------------------------- reading programs and building feeds
 
 def field(number, payload):

@@ -205,7 +205,10 @@ def test_baked_chain_passes_on_cpu_for_both_entries(repo):
     assert (repo / "lite_data/train_list.txt").is_file() and (repo / "lite_data/val_list.txt").is_file()
     proc = run_chain(repo)
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
-    assert proc.stdout.rstrip().splitlines()[-1] == f"TIPC {MODE}: PASSED (8 steps)"
+    # PaddleClas's predictor (as the toy's) calls enable_mkldnn() only and reports precision fp32: its rows WARN
+    assert proc.stdout.rstrip().splitlines()[-1] == f"TIPC {MODE}: PASSED (10 steps, 2 with a warning: see the WARN rows)"
+    assert len(re.findall(r"^WARN .*/infer_cpu_batchsize_1 .*\n +the int8 model ran without int8 kernels: it reports "
+                          r"precision: fp32; that costs [0-9.]+x the int8 latency", proc.stdout, re.M)) == 2
     rows = results(repo)
     assert rows and all(passed for passed, _ in rows), rows
     assert [command for _, command in rows] == expected_commands()
@@ -222,10 +225,29 @@ def test_baked_chain_passes_on_cpu_for_both_entries(repo):
         for section in AUTOLOG_SECTIONS:
             assert f" {section} " in log, section
         assert " model_name: ToyNet" in log and f" data_num: {images}" in log and " runtime_device: cpu" in log
+        assert not tipc_checks.check_int8_report(repo / LOG_DIR / f"pact_train_{tag}_int8.json")
+    # the predictor's AutoLog report file (save_path ./auto_log.log, from deploy/) lands in the run's log folder
+    assert (repo / LOG_DIR / "auto_log.log").is_file() and not (repo / "deploy" / "auto_log.log").exists()
     # -1,-1: two processes trained, each on its half of the data, under paddle.distributed.launch.
     for rank in (0, 1):
         worker = repo / LOG_DIR / f"pact_train_cpu_x2/launch_logs/workerlog.{rank}"
         assert f"train: rank {rank}/2, 8 of 16 images" in worker.read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_int8_strict_fails_the_predictor_that_runs_the_int8_model_without_int8_kernels(repo):
+    config = edit_config(repo, replace={
+        "gpu_list:": "gpu_list:-1", "-o Global.device:": "-o Global.device:cpu",
+        "-o Global.epochs:": "-o Global.epochs:lite_train_lite_infer=1|whole_train_whole_infer=2"})
+    with open(repo / config, "a", encoding="utf-8") as f:
+        f.write("int8_strict:True\n")
+    proc = run_chain(repo, config)
+    assert proc.returncode == 1, proc.stdout[-6000:] + proc.stderr[-2000:]
+    assert "FAIL pact_train_cpu/infer_cpu_batchsize_1 (" in proc.stdout
+    assert "PASS pact_train_cpu/int8 (" in proc.stdout  # the int8 step itself ran the export in int8
+    log = (repo / LOG_DIR / "pact_train_cpu_infer_cpu_batchsize_1.log").read_text(encoding="utf-8")
+    assert "TIPC: the int8 model ran without int8 kernels: it reports precision: fp32" in log
+    assert log.rstrip().endswith("(config int8_strict:True)")
 
 
 def cuda_paddle():
