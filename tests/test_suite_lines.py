@@ -81,7 +81,8 @@ logger.times.stamp()
 logger.times.stamp()
 logger.times.end(stamp=True)
 for _ in range(int(os.environ.get("FAKE_PREDICTIONS", "1"))):
-    print(os.environ.get("FAKE_LINE", "%s:\\tclass id(s): [3], score(s): [0.90], label_name(s): []") % "x.jpg")
+    print(os.environ.get("FAKE_LINE", "%s:\\tclass id(s): [3], score(s): [0.90], label_name(s): []")
+          % opts.get("--img-path", "x.jpg"))
 logger.report()
 '''
 
@@ -113,11 +114,26 @@ def test_inference_without_prediction_lines_fails(fake_repo):
     assert summary_counts(proc.stdout)[1] == 1
 
 
-def test_a_format_of_its_own_needs_infer_pattern(fake_repo):
-    own = {"FAKE_LINE": "%s => 3 (0.90)"}
+def test_any_format_that_names_the_image_counts_without_infer_pattern(fake_repo):
+    """A 32-line config written for the upstream scripts keeps passing: its predictor's own line format (here the
+    guide-style 'file: <image>, label: ..., score: ...') names the image, which is what a prediction line is."""
+    proc = harness(suite_repo(fake_repo), env={"FAKE_LINE": "file: %s, label: 1, score: 0.4539"})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_a_format_that_does_not_name_the_image_needs_infer_pattern(fake_repo):
+    own = {"FAKE_LINE": "=> 3 (0.90)%.0s"}  # the image path is formatted away
     proc = harness(suite_repo(fake_repo), env=own)
-    assert proc.returncode == 1 and "give its pattern on an infer_pattern line" in proc.stdout
-    proc = harness(suite_repo(fake_repo, r"infer_pattern:^[^ ]+ => [0-9]+ \("), env=own)
+    assert proc.returncode == 1 and "no line names demo img.jpg" in proc.stdout
+    assert "give its pattern on an infer_pattern line" in proc.stdout
+    proc = harness(suite_repo(fake_repo, r"infer_pattern:^=> [0-9]+ \("), env=own)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_infer_pattern_runs_as_the_checker_validated_it(fake_repo):
+    """\\d is a Python regular expression (the checker compiles it with re) and matches as one."""
+    own = {"FAKE_LINE": "class_id: 3%.0s"}
+    proc = harness(suite_repo(fake_repo, r"infer_pattern:class_id: \d"), env=own)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 

@@ -30,6 +30,14 @@ func_tipc_config() { # plan|prepare CONFIG MODE
     "$checker" "$(dirname -- "${BASH_SOURCE[0]}")/tipc_config.py" "$@"
 }
 
+# Run test_tipc/check_step.py (the standard library only) with the first python found: what a step that exited 0
+# must have done.
+func_check_step() { # weights FILE WHERE | model FOLDER | predictions LOG IMG_PATH [PATTERN WHERE]
+    local python
+    python=$(command -v python3 || command -v python) || return 2
+    "$python" "$(dirname -- "${BASH_SOURCE[0]}")/check_step.py" "$@"
+}
+
 # Run test_tipc/int8_check.py note|facts (the standard library only) with the first python found.
 func_int8_report() { # note ARGS... | facts LOG_FOLDER
     local python

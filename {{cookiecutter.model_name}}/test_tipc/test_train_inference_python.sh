@@ -26,9 +26,9 @@
 # module for suites whose benchmark mode imports it; an installed auto_log comes first).
 # A step passes when its command exits 0 and, for train and export, it wrote what the next step reads:
 # train the weights <save>/<line 10> (or <line 10>.pdparams), export an inference model (*.pdmodel or
-# *.json, with its .pdiparams) in <save>, inference one prediction line per input image (the config's
-# infer_pattern line says what one looks like; without it the reference format and PaddleClas's count). A failed
-# train or export skips the rest of its chain; a null script line skips that step with a note.
+# *.json, with its .pdiparams) in <save>, inference a prediction line per input image (a line naming the image's
+# file, or one matching the config's infer_pattern line); check_step.py checks each of these after the step. A
+# failed train or export skips the rest of its chain; a null script line skips that step with a note.
 # One run at a time per model and mode: a run claims ./log/<model_name>/.<MODE>.lock first. A second run of the
 # same model and mode in this repo refuses at once (exit 2, naming the running PID, its start time and its log
 # folder), or, with TIPC_WAIT=1, waits for it; runs of other modes or models go on side by side. A claim left by a
@@ -66,7 +66,6 @@ DRY_RUN=${TIPC_DRY_RUN:-}
 # ---- the plan (validation first: nothing runs unless the arguments and the config are sound)
 plan=$(func_tipc_config plan "$CONFIG" "$MODE") || exit 2
 eval "$plan"
-python=${S_ARGV_0[2]:-}
 model_name=$PLAN_MODEL_NAME
 LOG_PATH=$PLAN_LOG_PATH
 RESULTS_LOG="$LOG_PATH/results_python.log"
@@ -140,45 +139,33 @@ finish_step() { # STATUS MICROSECONDS [NOTE]
 
 check_cuda_once() {
     [[ $cuda_problem != unchecked ]] && return 0
-    if ! command -v nvidia-smi > /dev/null 2>&1; then
-        cuda_problem="nvidia-smi not found"
-    elif ! "$python" -c 'import sys, paddle
-ok = paddle.device.is_compiled_with_cuda() and paddle.device.cuda.device_count() > 0
-sys.exit(0 if ok else 1)' > /dev/null 2>&1; then
-        cuda_problem="'$python' has no CUDA build of paddle or sees no GPU"
-    else
-        cuda_problem=""
-    fi
+    # check_step.py cuda with the config's python (the one that runs the steps): nvidia-smi, a CUDA build of
+    # paddle, a visible GPU; it prints why not, or nothing.
+    cuda_problem=$("$PLAN_PYTHON" "$TIPC_DIR/check_step.py" cuda 2>&1) || {
+        [[ -n $cuda_problem ]] || cuda_problem="'$PLAN_PYTHON' cannot run $TIPC_DIR/check_step.py"
+        cuda_problem="${cuda_problem} ('$PLAN_PYTHON')"
+        return 0
+    }
+    cuda_problem=""
 }
 
-# What a step that exited 0 must have done (the plan's S_CHECK): prints why the step did not do its work and
-# returns 1, or prints nothing.
-check_done() { # LOG weights FILE | LOG model FOLDER | LOG predictions COUNT
-    local log=$1 found
+# What a step that exited 0 must have done (the plan's S_CHECK): check_step.py prints why the step did not do its
+# work and returns 1, or prints nothing.
+check_done() { # LOG weights FILE | LOG model FOLDER | LOG predictions IMG_PATH
+    local log=$1
     shift
     case $1 in
-        weights)
-            [[ -f $2 || -f $2.pdparams ]] && return 0
-            printf 'TIPC: the step exited 0 but did not write %s, which evaluation and export read (config %s,' \
-                "$2" "$PLAN_WEIGHTS_LINE"
-            printf ' names the weights file the training saves in its output directory)\n'
-            ;;
-        model)
-            func_find_inference_model "$2" > /dev/null && return 0
-            printf 'TIPC: the step exited 0 but %s holds no inference model (*.pdmodel or *.json, with' "$2"
-            printf ' its .pdiparams) for inference to run\n'
-            ;;
+        weights) func_check_step weights "$2" "$PLAN_WEIGHTS_LINE" ;;
+        model) func_check_step model "$2" ;;
         predictions)
-            found=$(grep -cE -- "$PLAN_INFER_PATTERN" "$log")
-            ((found >= $2)) && return 0
-            printf 'TIPC: the step exited 0 but printed %s prediction line(s) for %s image(s): lines matching %s' \
-                "$found" "$2" "$PLAN_INFER_PATTERN"
-            printf ' (%s); if your inference prints another format, give its pattern on an infer_pattern line\n' \
-                "$PLAN_INFER_PATTERN_WHERE"
+            if [[ -n $PLAN_INFER_PATTERN ]]; then
+                func_check_step predictions "$log" "$2" "$PLAN_INFER_PATTERN" "$PLAN_INFER_PATTERN_WHERE"
+            else
+                func_check_step predictions "$log" "$2"
+            fi
             ;;
         *) return 0 ;;
     esac
-    return 1
 }
 
 # Run one step: the command ARGV (an array name) in folder CWD (empty: here) with stdout+stderr in LOG; when it

@@ -174,8 +174,9 @@ EXTENSIONS = (
           "model folder and the image path are passed relative to it"),
     Field("infer_pattern", None, "infer_pattern", "value", "pattern of the prediction line inference prints per image",
           "扩展：推理结果行格式",
-          "infer_pattern:<extended regular expression (grep -E) that each image's prediction line matches>; without "
-          "it the reference format 'image_name: ..., class_id: ...' and PaddleClas's '...: class id(s): [...]' count"),
+          "infer_pattern:<regular expression (Python re) that each image's prediction line matches>; without it a "
+          "prediction line is one that names its image's file, as the reference's 'image_name: <path>, ...' and "
+          "PaddleClas's '<path>: class id(s): [...]' do"),
     Field("python_path", None, "python_path", "value", "folders every step imports from", "扩展：PYTHONPATH",
           "python_path:<folder>|<package>=<folder>..., folders relative to the repo root put first on PYTHONPATH "
           "for every step; <package>=<folder> makes the folder importable under that package name, e.g. "
@@ -215,13 +216,10 @@ LEGACY_POSITIONS = {34: "accuracy_check", 35: "enable_mkldnn", 36: "cpu_threads"
 # The inference loops: which device's inference a loop applies to, and the word naming it in step labels.
 LOOPS = {"enable_mkldnn": ("cpu", "mkldnn"), "cpu_threads": ("cpu", "threads"),
          "precision": ("any", "precision"), "use_tensorrt": ("gpu", "tensorrt")}
-# What inference prints per image when the config has no infer_pattern line: the reference repo's and the guide's
-# "image_name: <path>, class_id: <int>, prob: <float>", or PaddleClas's "<path>:\tclass id(s): [...], score(s): ...".
 # Seconds a step may run before the harness stops it (a hung step would otherwise hang the run): generous, since
 # whole_train_whole_infer trains for real; the config's step_timeout line and TIPC_STEP_TIMEOUT change them.
 STEP_TIMEOUTS = {"train": 7200, "eval": 1800, "export": 1800, "fp32": 1800, "accuracy": 1800, "int8": 1800,
                  "infer": 1800}
-DEFAULT_INFER_PATTERN = r"(image_name: .*class_id: )|(class id\(s\): \[)"
 # The data sets prepare.sh extracts, so paths in them need not exist before it ran.
 PREPARED_DATA = ("lite_data", "whole_data")
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
@@ -364,7 +362,8 @@ def flag_problem(value):
 
 
 def pattern_problem(pattern):
-    """Why PATTERN cannot be the prediction-line pattern (an extended regular expression) or None."""
+    """Why PATTERN cannot be the prediction-line pattern (a Python regular expression, as check_step.py runs it)
+    or None."""
     try:
         re.compile(pattern)
     except re.error as err:
@@ -1140,14 +1139,6 @@ def from_workdir(path, workdir):
     return os.path.relpath(path, workdir)
 
 
-def count_images(path):
-    """How many images inference reads from PATH: 1 for a file, the image files below a folder (at least 1)."""
-    if not path or not os.path.isdir(path):
-        return 1
-    found = sum(name.lower().endswith(IMAGE_EXTENSIONS) for _, _, names in os.walk(path) for name in names)
-    return max(found, 1)
-
-
 def word_safe(value):
     """A value as part of a file name."""
     return re.sub(r"[^A-Za-z0-9_.-]", "_", value)
@@ -1357,7 +1348,7 @@ class Planner:
         script = split_command(self.c.value("inference"))
         workdir = self.c.value("infer_workdir") or ""
         model_dir, img_path = from_workdir(model_dir, workdir), from_workdir(self.c.value("img_path"), workdir)
-        images = str(count_images(self.c.value("img_path")))
+        images = self.c.value("img_path") or ""  # what check_step.py predictions reads, from the repo root
         device_values = (self.c.value("use_gpu") or "").split("|")
         batches = (self.c.value("infer_batch_size") or "").split("|")
         for use_gpu in [v or None for v in device_values]:
@@ -1484,11 +1475,12 @@ def print_plan(path, mode, devices):
            bash_assign("PLAN_LOG_PATH", planner.log_path),
            bash_assign("PLAN_WEIGHTS_LINE", config.where("train_model_name") + ", " + config.key("train_model_name")),
            bash_assign("PLAN_HINTS", planner.hints()),
-           bash_assign("PLAN_INFER_PATTERN", config.value("infer_pattern") or DEFAULT_INFER_PATTERN),
+           bash_assign("PLAN_PYTHON", config.value("python")),
+           bash_assign("PLAN_INFER_PATTERN", config.value("infer_pattern") or ""),
            bash_assign("PLAN_PYTHON_PATH", [f"{name or ''}={folder}" for name, folder in
                                             python_path_entries(config.value("python_path") or "") if folder]),
            bash_assign("PLAN_INFER_PATTERN_WHERE", config.where("infer_pattern") if config.get("infer_pattern")
-                       else "no infer_pattern line: the reference and PaddleClas formats"),
+                       else ""),
            bash_assign("PLAN_INT8_STRICT", str(int(config.flag("int8_strict")))),
            bash_assign("C_SKIP", [c.skip for c in planner.chains]),
            bash_assign("C_GPU", [int(c.needs_gpu) for c in planner.chains])]

@@ -1,0 +1,86 @@
+"""What a step that exited 0 must have done, checked after it by the harness (standard library only), and whether
+a GPU entry can run here.
+
+- ``weights``: training wrote the weights evaluation and export read (FILE, or FILE.pdparams);
+- ``model``: the export left an inference model in its folder (model_files.find_model_files);
+- ``predictions``: inference printed a result for each input image: without a pattern, a line that names the image
+  (its file name, as the reference's ``image_name: <path>, ...`` and PaddleClas's ``<path>: class id(s): ...`` do);
+  with the config's infer_pattern, one matching line per image (Python regular expressions, the dialect the
+  checker validated it in);
+- ``cuda_problem``: why this python's Paddle cannot run a GPU entry ("" when it can).
+
+Each check returns the problem as a message, or "" when the step did its work.
+"""
+import os
+import re
+import shutil
+
+from . import model_files
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
+
+
+def weights(path, where):
+    if os.path.isfile(path) or os.path.isfile(path + ".pdparams"):
+        return ""
+    return (f"TIPC: the step exited 0 but did not write {path}, which evaluation and export read (config {where}, "
+            "names the weights file the training saves in its output directory)")
+
+
+def model(folder):
+    try:
+        model_files.find_model_files(folder)
+        return ""
+    except model_files.NoModel:
+        return (f"TIPC: the step exited 0 but {folder} holds no inference model (*.pdmodel or *.json, with its "
+                ".pdiparams) for inference to run")
+
+
+def input_images(img_path):
+    """The images inference reads from IMG_PATH: the file itself, the image files below a folder, or the entries of a
+    list file (``relative/path [label]`` lines)."""
+    if os.path.isdir(img_path):
+        return sorted(os.path.join(d, f) for d, _, files in os.walk(img_path) for f in files
+                      if f.lower().endswith(IMAGE_EXTENSIONS))
+    if img_path.lower().endswith(".txt") and os.path.isfile(img_path):
+        with open(img_path, encoding="utf-8", errors="replace") as f:
+            return [line.split()[0] for line in f if line.split()]
+    return [img_path]
+
+
+def predictions(log, img_path, pattern="", where=""):
+    """Every input image has its result line in LOG (see the module's docstring)."""
+    images = input_images(img_path) or [img_path]
+    with open(log, encoding="utf-8", errors="replace") as f:
+        lines = f.read().splitlines()
+    if pattern:
+        found = sum(1 for line in lines if re.search(pattern, line))
+        if found >= len(images):
+            return ""
+        return (f"TIPC: the step exited 0 but printed {found} prediction line(s) for {len(images)} image(s): lines "
+                f"matching {pattern} ({where})")
+    text = "\n".join(lines)
+    missing = [image for image in images if os.path.basename(image) not in text]
+    if not missing:
+        return ""
+    return (f"TIPC: the step exited 0 but printed {len(images) - len(missing)} prediction line(s) for {len(images)} "
+            f"image(s): no line names {os.path.basename(missing[0])}"
+            + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
+            + "; a prediction line names its image's file; if your inference prints another format, give its "
+              "pattern on an infer_pattern line")
+
+
+def cuda_problem():
+    """Why a GPU entry cannot run with this python ("" when it can): no nvidia-smi, no CUDA build of Paddle, no
+    visible GPU."""
+    if not shutil.which("nvidia-smi"):
+        return "nvidia-smi not found"
+    try:
+        import paddle
+    except Exception as err:  # not installed, or broken
+        return f"paddle cannot be imported ({type(err).__name__}: {err})"
+    if not paddle.device.is_compiled_with_cuda():
+        return "this paddle is a CPU build (install paddlepaddle-gpu)"
+    if paddle.device.cuda.device_count() < 1:
+        return "paddle sees no CUDA GPU"
+    return ""
