@@ -161,7 +161,8 @@ def op_desc(op_type, outputs=(), attrs=()):
     for slot, names in outputs:
         out += field(2, field(1, slot.encode()) + b"".join(field(2, n.encode()) for n in names))
     for name, value in attrs:
-        attr = field(1, name.encode()) + (field(5, value.encode()) if isinstance(value, str) else varint_field(3, value))
+        payload = field(5, value.encode()) if isinstance(value, str) else varint_field(3, value)
+        attr = field(1, name.encode()) + payload
         out += field(4, attr)
     return out
 

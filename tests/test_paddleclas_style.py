@@ -206,7 +206,8 @@ def test_baked_chain_passes_on_cpu_for_both_entries(repo):
     proc = run_chain(repo)
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
     # PaddleClas's predictor (as the toy's) calls enable_mkldnn() only and reports precision fp32: its rows WARN
-    assert proc.stdout.rstrip().splitlines()[-1] == f"TIPC {MODE}: PASSED (10 steps, 2 with a warning: see the WARN rows)"
+    assert proc.stdout.rstrip().splitlines()[-1] == (f"TIPC {MODE}: PASSED (10 steps, 2 with a warning: see the "
+                                                     "WARN rows)")
     summary_rows = re.findall(r"^WARN +[0-9.]+s +\S+/infer_cpu_batchsize_1 .*\n +the int8 model ran without int8 "
                               r"kernels: it reports precision: fp32; that costs [0-9.]+x the int8 latency", proc.stdout,
                               re.M)

@@ -16,7 +16,7 @@ def test_ci_runs_the_readme_test_command():
     assert len(first_block) == 2, first_block
     main_job, test_command = first_block
     assert main_job.endswith("nox -s tipc_lite_cpu")
-    assert test_command.endswith("nox -s tests")
+    assert test_command.endswith("nox -s lint tests")
     ci = (TEMPLATE_ROOT / ".ci" / "run").read_text(encoding="utf-8")
     ci_lines = [line.strip() for line in ci.splitlines()]
     ci_commands = [line for line in ci_lines if line and not line.startswith(("#", "set ", "cd "))]

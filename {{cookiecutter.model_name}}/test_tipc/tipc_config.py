@@ -183,7 +183,8 @@ EXTENSIONS = (
           "python_path:paddleclas=.|. for PaddleClas, whose deploy/ predictor imports the repo as package paddleclas "
           "and its modules import ppcls"),
     Field("step_timeout", None, "step_timeout", "value", "time limits of the steps, in seconds", "扩展：步骤超时",
-          "step_timeout:<step>=<seconds>|..., steps train, eval, export, fp32 (fp32_export), accuracy, int8, infer, e.g. "
+          "step_timeout:<step>=<seconds>|..., steps train, eval, export, fp32 (fp32_export), accuracy, int8, infer, "
+          "e.g. "
           "step_timeout:train=7200|infer=600; a step past its limit is stopped with everything it started and "
           "recorded as failed (defaults: train 7200, the others 1800; TIPC_STEP_TIMEOUT=<seconds> sets every step)"),
     Field("fp32_export", None, "fp32_export", "command",
@@ -1340,7 +1341,8 @@ class Planner:
             *env, self.python, os.path.join(TIPC_DIR, "int8_check.py"), "check", f"--model-dir={model_dir}",
             *([f"--images={images}"] if images and not is_null(images) else []),
             *([f"--data={data}"] if data and not is_null(data) else []),
-            *([f"--fp32-model-dir={fp32_dir}"] if fp32_dir else []), f"--device={self.entry_kind}", f"--report={self.int8_report}", *split_command(options or "")])
+            *([f"--fp32-model-dir={fp32_dir}"] if fp32_dir else []), f"--device={self.entry_kind}",
+            f"--report={self.int8_report}", *split_command(options or "")])
 
     def infer_steps(self, prefix, env, kind, model_dir):
         """Every line-28 device value x every line-29 batch size, and with the extension lines the loops:

@@ -82,8 +82,9 @@ def fact(label, report):
         if out.get("agree") is not None and out.get("agree_of", 0) >= 5:
             parts.append(f"{out['kind']} agreement {out['agree']:.1%} of {out['agree_of']}")
         elif out.get("max_prob_diff") is not None:
-            parts.append(f"{out['kind']}: {out.get('near_ties', 0)} of {out.get('near_ties', 0) + out.get('agree_of', 0)}"
-                         f" near-ties, probabilities within {out['max_prob_diff']:.4f}")
+            ties = out.get("near_ties", 0)
+            parts.append(f"{out['kind']}: {ties} of {ties + out.get('agree_of', 0)} near-ties, probabilities within "
+                         f"{out['max_prob_diff']:.4f}")
         elif out.get("cosine") is not None:
             parts.append(f"{out['output']} cosine {out['cosine']:.4f}")
     lat = report.get("latency_ms") or {}
