@@ -163,8 +163,11 @@ def value_errors(answers, rules):
                          + (" (or null to leave the argument out)" if field == "pretrained" else ""))
         elif problem:
             found.append(f"{label(name)}: {value!r} {problem} ({line})")
+    gpu_entries = any(not set(entry.split(",")) <= {"-1"} for entry in answers["gpu_list"].split("|"))
     for name, want_gpu in (("use_gpu_gpu_value", True), ("use_gpu_cpu_value", False)):
         value = answers[name]
+        if want_gpu and not gpu_entries:
+            continue  # a CPU-only bake writes no GPU value into line 28
         if value.strip() and rules.is_gpu_value(value) != want_gpu:
             found.append(f"{label(name)}: {value!r}: the harness runs inference with the value True or gpu (any "
                          "case) only on GPU entries, and any other value on CPU entries; enter "
@@ -216,8 +219,47 @@ def existing_files(answers):
             f"(instead of -o {out})"]
 
 
+# Which answers fill which config field: for the messages of the rendered config's check.
+ANSWERS_OF_FIELD = {}
+for _name, _spec in {**KEYS, **COMMANDS, **OPTIONAL_VALUES}.items():
+    ANSWERS_OF_FIELD.setdefault(_spec[0], []).append(_name)
+for _name, _field in {**VALUES, "model_name": "model_name", "python": "python", "gpu_list": "gpu_list"}.items():
+    ANSWERS_OF_FIELD.setdefault(_field, []).append(_name)
+
+
+def rendered_config_errors(answers, rules):
+    """The config these answers make, rendered from the template's own config file as cookiecutter will render it,
+    judged by the config checker (without the checks of the files it points at, which belong to the contributor's
+    repo): a bake never writes a config that test_tipc/check_config.py refuses."""
+    import tempfile
+
+    import jinja2
+
+    tree = "{% raw %}{{cookiecutter.model_name}}{% endraw %}"
+    source = os.path.join(template_dir(), tree, "test_tipc", "configs", tree, "train_pact_infer_python.txt")
+    with open(source, encoding="utf-8") as handle:
+        text = jinja2.Environment(keep_trailing_newline=True).from_string(handle.read()).render(cookiecutter=answers)
+    with tempfile.TemporaryDirectory() as scratch:
+        path = os.path.join(scratch, "train_pact_infer_python.txt")
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        problems = rules.Checker(path, repo=False).run()
+    found = []
+    for problem in problems:
+        location, _, message = problem.partition(": ")
+        number = location.rsplit(":", 1)[-1]
+        field = rules.BY_LINE.get(int(number)) if number.isdigit() else None
+        names = ANSWERS_OF_FIELD.get(field.name, []) if field else []
+        found.append(f"the config these answers make is refused by the checker, config line {number}: {message}"
+                     + (f" (from the answer(s) {', '.join(label(n) for n in names)})" if names else ""))
+    return found
+
+
 def main():
-    problems = style_errors(ANSWERS) + errors(ANSWERS, load_rules()) + existing_files(ANSWERS)
+    rules = load_rules()
+    problems = style_errors(ANSWERS) + errors(ANSWERS, rules) + existing_files(ANSWERS)
+    if not problems:
+        problems = rendered_config_errors(ANSWERS, rules)
     for problem in problems:
         print(f"ERROR: {problem}", file=sys.stderr)
     if problems:

@@ -139,10 +139,15 @@ def test_tipc_devices_gpu_without_gpu_entries_runs_nothing_and_fails(fake_repo):
     assert "no step ran" in proc.stdout
 
 
+def path_without_nvidia_smi():
+    return os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep)
+                           if not os.path.exists(os.path.join(p, "nvidia-smi")))
+
+
 def test_gpu_entry_without_cuda_fails_loudly(fake_repo):
-    # The fake `paddle` package in the repo shadows any real one, so the CUDA check fails on any machine.
+    # No nvidia-smi on the PATH, so the CUDA check fails on any machine.
     write_config(fake_repo, config_lines(l4="gpu_list:-1|0", l5="--device:cpu|gpu"))
-    proc = harness(fake_repo)
+    proc = harness(fake_repo, env={"PATH": path_without_nvidia_smi()})
     assert proc.returncode == 1, proc.stdout + proc.stderr
     failed = [x for x in results(fake_repo) if x.startswith("Run failed")]
     assert len(failed) == 1
@@ -152,6 +157,32 @@ def test_gpu_entry_without_cuda_fails_loudly(fake_repo):
     assert {c["cuda"] for c in calls(fake_repo)} == {""}  # nothing ran for the GPU entry
     assert re.search(r"^SKIP .*pact_train_gpus_0/eval +\(GPU entry cannot run", proc.stdout, re.M)
     assert summary_counts(proc.stdout)[1] == 1
+    assert "nvidia-smi not found" in proc.stdout
+
+
+STAND_IN_CUDA_PADDLE = {
+    "paddle/__init__.py": "from . import device\n",
+    "paddle/device/__init__.py": "from . import cuda\n\ndef is_compiled_with_cuda():\n    return True\n",
+    "paddle/device/cuda.py": "def device_count():\n    return 1\n",
+}
+
+
+def test_gpu_entry_after_a_multi_process_cpu_entry_runs_with_cuda(fake_repo, tmp_path):
+    """The CUDA probe runs the config's python (line 3): with gpu_list -1,-1|0 the first step's command starts
+    `env -u CUDA_VISIBLE_DEVICES <python>`, whose third word is no python. A stand-in nvidia-smi and a stand-in CUDA
+    build of paddle (first on PYTHONPATH) make this machine a GPU machine for the probe."""
+    bin_dir, site = tmp_path / "bin", tmp_path / "cuda paddle"
+    bin_dir.mkdir()
+    (bin_dir / "nvidia-smi").write_text("#!/bin/sh\nexit 0\n", encoding="utf-8")
+    (bin_dir / "nvidia-smi").chmod(0o755)
+    for rel, text in STAND_IN_CUDA_PADDLE.items():
+        (site / rel).parent.mkdir(parents=True, exist_ok=True)
+        (site / rel).write_text(text, encoding="utf-8")
+    write_config(fake_repo, config_lines(l4="gpu_list:-1,-1|0", l5="--device:cpu|gpu"))
+    proc = harness(fake_repo, env={"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "PYTHONPATH": str(site)})
+    assert "needs a CUDA GPU" not in proc.stdout, proc.stdout
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert any(c["cuda"] == "0" and c["script"] == "train.py" for c in calls(fake_repo))  # the GPU entry ran
 
 
 # ---------------------------------------------------------------- dry runs

@@ -38,8 +38,10 @@ def rules():
 
 
 def hook_errors(rules, **extra):
+    """Every refusal of the hook: the answers one by one, then the config they make (as main() runs them)."""
     answers = answers_for(**extra)
-    return rendered_hook(answers).errors(answers, rules)
+    hook = rendered_hook(answers)
+    return hook.errors(answers, rules) or hook.rendered_config_errors(answers, rules)
 
 
 def test_rendered_hook_reads_the_answers_as_data(rules):
@@ -47,6 +49,13 @@ def test_rendered_hook_reads_the_answers_as_data(rules):
     hook = rendered_hook(answers)
     assert hook.ANSWERS["train_command"] == 'train.py --name="""x""" --x=$(id)'  # data, not code
     assert any("train_command" in e and "contains '$', '(', ')'" in e for e in hook.errors(answers, rules))
+
+
+def test_a_config_the_checker_refuses_is_refused_by_the_hook_naming_its_answers(rules):
+    errors = hook_errors(rules, device_key="Global.device")
+    assert len(errors) == 1 and errors[0].startswith("the config these answers make is refused by the checker, "
+                                                     "config line 5: ")
+    assert "the key 'Global.device' is not an option" in errors[0] and "device_key (" in errors[0]
 
 
 def test_defaults_are_valid(rules):
@@ -71,6 +80,7 @@ VALID = {
                     "eval_list_key": "-o DataLoader.Eval.dataset.cls_label_path", "export_device": "True",
                     "infer_workdir": "deploy", "infer_pattern": r"class id\(s\): \["},
     "label list value unused without its key": {"train_list": "a|b"},
+    "GPU inference value unused on CPU entries only": {"gpu_list": "-1|-1,-1", "use_gpu_gpu_value": "1"},
 }
 INVALID = {
     "model name with a space": {"model_name": "my model"},
@@ -101,6 +111,9 @@ INVALID = {
     "label list value with '|'": {"eval_list_key": "--val-list", "eval_list": "a|b"},
     "prediction pattern that is no regular expression": {"infer_pattern": "class id(s"},
     "inference folder with a leading space": {"infer_workdir": " deploy"},
+    "device key without a dash": {"device_key": "Global.device"},
+    "inference device key without a dash": {"use_gpu_key": "use-gpu"},
+    "GPU inference value the harness cannot tell": {"use_gpu_gpu_value": "1"},
 }
 
 

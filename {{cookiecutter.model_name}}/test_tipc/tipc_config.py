@@ -807,6 +807,12 @@ class Checker:
         if count not in (1, len(entries)):
             self.error(5, f"{self.meaning(5)}: expected one value for all entries or one per "
                           f"gpu_list entry ({len(entries)}), found {count} in '{devices}'")
+        key, values = self.key_value(28)
+        if (any(DeviceEntry.parse(e).kind == "gpu" for e in entries) and key and not is_null(key) and values
+                and not any(is_gpu_value(v) for v in values.split("|"))):
+            self.error(28, f"{self.meaning(28)}: gpu_list has GPU entries, but no value of '{values}' asks for a "
+                           "GPU (True or gpu, any case): the harness would run their inference on the CPU; expected "
+                           f"{BY_LINE[28].goes_here}")
 
     def check_modes(self):
         for field in FIELDS:
