@@ -299,6 +299,8 @@ def text(report):
             parts.append(f"max probability diff {out['max_prob_diff']:.4f}")
         if out.get("centered_cosine") is not None:
             parts.append(f"cosine of the centred scores {out['centered_cosine']:.4f}")
+        if out.get("spread_ratio") is not None:
+            parts.append(f"their spread {out['spread_ratio']:.2f}x the reference's")
         for way, acc in (out.get("accuracy") or {}).items():
             if acc is not None:
                 parts.append(f"top-1 vs labels {way} {acc:.1%}")
