@@ -2,25 +2,7 @@
 whose program runs quantize ops, not one whose file merely names them (a .pdmodel's op version map lists
 fake_channel_wise_* op names in FP32 programs too, which made FP32 .pdmodel exports look int8)."""
 import tipc_checks
-
-
-def field(number, payload):
-    """A length-delimited protobuf field."""
-    size, out = len(payload), bytearray()
-    while True:
-        byte = size & 0x7F
-        size >>= 7
-        out.append(byte | (0x80 if size else 0))
-        if not size:
-            break
-    return bytes([number << 3 | 2]) + bytes(out) + payload
-
-
-def program(op_types, versioned=()):
-    """A ProgramDesc with one block running OP_TYPES and an op version map naming VERSIONED."""
-    ops = b"".join(field(4, field(3, op.encode())) for op in op_types)
-    version_map = b"".join(field(1, field(1, op.encode())) for op in versioned)
-    return field(1, ops) + field(4, version_map)
+from program_bytes import program
 
 
 def test_op_types_come_from_the_ops_not_the_version_map(tmp_path):

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import tipc_checks
+from program_bytes import field, op_desc, var_desc
 
 TIPC_DIR = Path(__file__).resolve().parents[1] / "{{cookiecutter.model_name}}" / "test_tipc"
 MAKE_PROGRAM = Path(__file__).resolve().parent / "fixtures" / "int8_programs" / "make_program.py"
@@ -129,47 +130,6 @@ def test_labels_excuse_a_disagreement_only_when_int8_is_clearly_right():
 
 
 # ---------------------------------------------------------------- reading programs and building feeds
-
-def field(number, payload):
-    """A length-delimited protobuf field."""
-    size, out = len(payload), bytearray()
-    while True:
-        byte = size & 0x7F
-        size >>= 7
-        out.append(byte | (0x80 if size else 0))
-        if not size:
-            break
-    return bytes([number << 3 | 2]) + bytes(out) + payload
-
-
-def varint_field(number, value):
-    value &= (1 << 64) - 1
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            break
-    return bytes([number << 3]) + bytes(out)
-
-
-def var_desc(name, dims, persistable=False, dtype=5):
-    tensor = varint_field(1, dtype) + b"".join(varint_field(2, d) for d in dims)
-    var_type = varint_field(1, 7) + field(3, field(1, tensor))
-    return field(1, name.encode()) + field(2, var_type) + (varint_field(3, 1) if persistable else b"")
-
-
-def op_desc(op_type, outputs=(), attrs=()):
-    out = field(3, op_type.encode())
-    for slot, names in outputs:
-        out += field(2, field(1, slot.encode()) + b"".join(field(2, n.encode()) for n in names))
-    for name, value in attrs:
-        payload = field(5, value.encode()) if isinstance(value, str) else varint_field(3, value)
-        attr = field(1, name.encode()) + payload
-        out += field(4, attr)
-    return out
-
 
 def test_program_reader_finds_feeds_params_and_int8_ops(tmp_path):
     block = (field(3, var_desc("image", [-1, 3, 64, 64])) + field(3, var_desc("im_shape", [-1, 2]))
