@@ -89,6 +89,7 @@ def shim():
     return module
 
 
+@pytest.mark.paddle
 def test_fake_suite_predictor_runs_with_the_shim(tmp_path):
     save = tmp_path / "output" / "auto_log.log"
     result = run_predictor(tmp_path, SHIM_DIR, PREDICTOR, str(save))
@@ -187,6 +188,7 @@ def test_config_info_from_a_dict_none_and_a_foreign_object(shim):
     assert [v for _, v in shim.config_info(SessionOptions())] == ["None"] * 6
 
 
+@pytest.mark.paddle
 def test_pact_cls_report_uses_the_shim_even_when_auto_log_is_installed(tmp_path):
     """pact_cls loads the shim's file by path: an AutoLog earlier on the path does not change its report."""
     decoy = tmp_path / "site" / "auto_log"

@@ -110,6 +110,7 @@ def test_gpu_session_skips_without_nvidia_smi(tmp_path):
     assert "skipped: no CUDA GPU: nvidia-smi not found" in proc.stderr
 
 
+@pytest.mark.paddle
 def test_gpu_session_skips_with_a_cpu_build_of_paddle(tmp_path):
     proc = run_gpu_session(tmp_path, fake_nvidia_smi=True)
     assert proc.returncode == 0, proc.stderr

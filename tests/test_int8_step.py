@@ -18,6 +18,8 @@ compare = tipc_checks._harness_module("compare")
 feeds = tipc_checks._harness_module("feeds")
 model_files = tipc_checks._harness_module("model_files")
 int8_report = tipc_checks._harness_module("int8_report")
+int8_ops = tipc_checks._harness_module("int8_ops")
+CONVOLUTIONS = {"conv2d", "depthwise_conv2d", "fused_conv2d"}
 
 
 # ---------------------------------------------------------------- comparing outputs (numpy only)
@@ -127,6 +129,55 @@ def test_labels_excuse_a_disagreement_only_when_int8_is_clearly_right():
     near_tie = [[0.498, 0.502]] * 10  # probabilities, within the tie margin
     report = judged(one_class, near_tie, labels)
     assert report["notes"] == [] and report["problems"][0].startswith("output scores (class scores)")
+
+
+# ---------------------------------------------------------------- which ops run in int8 (standard library)
+
+@pytest.fixture
+def no_isa_cap(monkeypatch):
+    """No oneDNN instruction-set cap from the environment running the tests (it would decide `auto`)."""
+    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)
+    monkeypatch.delenv("DNNL_MAX_CPU_ISA", raising=False)
+
+
+@pytest.mark.parametrize("flags, expected", [
+    ("fpu sse avx avx2", CONVOLUTIONS),                              # no VNNI: fc stays FP32
+    ("fpu avx2 avx512f avx512_vnni", CONVOLUTIONS | {"fc"}),
+    ("fpu avx2 avx_vnni", CONVOLUTIONS | {"fc"}),
+    ("fpu avx512f avx512_vnni amx_tile amx_int8", CONVOLUTIONS | {"fc"}),
+])
+def test_int8_ops_follow_the_cpu_flags(no_isa_cap, monkeypatch, flags, expected):
+    """`auto` is an explicit op list on every CPU: an empty set would quantize every op oneDNN supports,
+    pool2d included, which cost a PACT MobileNetV3-small 3 points of top-1 on both kinds of CPU."""
+    monkeypatch.setattr(int8_ops, "cpuinfo_field", lambda name: flags if name == "flags" else None)
+    ops, described = int8_ops.mkldnn_int8_ops("auto")
+    assert ops == expected
+    assert "pool2d" not in ops and ops
+    assert described.startswith(", ".join(int8_ops.AUTO_INT8_OPS["vnni" if "fc" in ops else "no_vnni"]))
+    assert ("fc and pool2d stay FP32" in described) is ("fc" not in ops)
+    assert int8_ops.mkldnn_int8_ops("all")[0] == set()
+    assert "may cost accuracy" in int8_ops.mkldnn_int8_ops("all")[1]
+    assert int8_ops.mkldnn_int8_ops("conv2d, fc")[0] == {"conv2d", "fc"}
+
+
+@pytest.mark.parametrize("variable", ["ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA"])
+@pytest.mark.parametrize("cap, expected", [
+    ("AVX2", CONVOLUTIONS), ("avx512_core", CONVOLUTIONS),           # kernels without VNNI
+    ("AVX512_CORE_VNNI", CONVOLUTIONS | {"fc"}), ("ALL", CONVOLUTIONS | {"fc"}),
+])
+def test_int8_ops_follow_a_onednn_isa_cap(no_isa_cap, monkeypatch, variable, cap, expected):
+    """oneDNN held to older kernels (to measure on one machine what another CPU does) gets that CPU's list."""
+    monkeypatch.setattr(int8_ops, "cpuinfo_field", lambda name: "fpu avx2 avx512f avx512_vnni amx_int8"
+                        if name == "flags" else None)
+    monkeypatch.setenv(variable, cap)
+    ops, described = int8_ops.mkldnn_int8_ops("auto")
+    assert ops == expected
+    assert (f"oneDNN capped to {cap.upper()}, without VNNI" in described) is ("fc" not in ops)
+
+
+def test_int8_ops_auto_without_cpuinfo_is_the_safe_list(monkeypatch):
+    monkeypatch.setattr(int8_ops, "cpuinfo_field", lambda name: None)
+    assert int8_ops.mkldnn_int8_ops("auto")[0] == CONVOLUTIONS
 
 
 # ---------------------------------------------------------------- reading programs and building feeds

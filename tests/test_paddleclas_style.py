@@ -161,6 +161,7 @@ def test_checker_accepts_the_bake_and_the_dry_run_shows_paddleclas_commands(tmp_
     assert commands == expected_commands()
 
 
+@pytest.mark.paddle
 def test_toy_scripts_import_ppcls_only_from_pythonpath(tmp_path, baked):
     """The toy's scripts do not put the repo root on sys.path themselves (PaddleClas's do): that the chain passes
     shows the harness puts it on PYTHONPATH, for the scripts under tools/ and for the predictor in deploy/."""
