@@ -448,10 +448,11 @@ def test_step_logs_and_results_are_kept_whole(pact_chain):
     """Each step appends its own results line and keeps its own log: no later step truncates them."""
     repo, run = pact_chain.repo, pact_chain.rerun
     rows = tipc_checks.read_results(repo / LOG)
-    assert [tipc_checks.step_of(c) for _, c in rows] == ["train", "eval", "export", "infer"]
+    assert [tipc_checks.step_of(c) for _, c in rows] == ["train", "eval", "export", "int8", "infer"]
     assert len(re.findall(r"^(?:PASS|FAIL) ", run.stdout, re.M)) == 2 * len(rows)  # terminal line + summary row
     marks = {"train": r"\[train\] done, val top1", "eval": r"\[eval\] PACT-quantized " + MODEL,
-             "export": r"\[export\] PACT int8-quantized " + MODEL, "infer_cpu_batchsize_1": r"^image_name: "}
+             "export": r"\[export\] PACT int8-quantized " + MODEL, "int8": r"^int8 step: PASSED$",
+             "infer_cpu_batchsize_1": r"^image_name: "}
     for step, mark in marks.items():
         text = (repo / LOG / f"pact_train_cpu_{step}.log").read_text(encoding="utf-8", errors="replace")
         assert re.search(mark, text, re.M), (step, text[-2000:])
