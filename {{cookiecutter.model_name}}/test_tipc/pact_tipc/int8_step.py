@@ -134,7 +134,6 @@ def check(model_dir, images, data_path=None, fp32_model_dir=None, img_size=None,
     program = model_files.read_program(model_file)
     quantized = model_files.is_quantized_model(model_file)
     op_set, op_choice = int8_ops.mkldnn_int8_ops(int8_op_choice)
-    work_dir = tempfile.mkdtemp(prefix="tipc_int8_")
     report = {"model_dir": model_dir, "model_file": model_file, "quantized": quantized,
               "params_kb": params_kb(params_file), "cpu": int8_ops.cpu_name(), "threads": threads,
               "vnni": int8_ops.cpu_has_vnni(), "int8_op_choice": op_choice, "problems": [], "notes": [],
@@ -167,6 +166,17 @@ def check(model_dir, images, data_path=None, fp32_model_dir=None, img_size=None,
         + ", ".join(f"{k} {v}" for k, v in report["feeds"].items()) + f"; preprocessing from {preprocess.source}")
 
     log(f"oneDNN int8 op types: {op_choice}")
+    # The optimized programs the predictors save (to count the ops they run in int8) go to a folder of this step's
+    # own, removed at the end: for a large model they are hundreds of MB.
+    with tempfile.TemporaryDirectory(prefix="tipc_int8_") as work_dir:
+        runs = run_ways(report, model_dir, fp32_model_dir, threads, op_set, op_choice, device, prepared, repeats,
+                        work_dir)
+        judge(report, runs, [labels.get(image) for image in inputs])
+    return finish(report, report_path)
+
+
+def run_ways(report, model_dir, fp32_model_dir, threads, op_set, op_choice, device, prepared, repeats, work_dir):
+    """Build the predictors of every way, count the int8 ops, run every input through each, time batch 1."""
     runs = {"int8": Run("int8", model_dir, cpu_builder(threads, op_set), work_dir),
             "no_int8": Run("no_int8", model_dir, cpu_builder(threads), work_dir)}
     if fp32_model_dir:
@@ -191,7 +201,7 @@ def check(model_dir, images, data_path=None, fp32_model_dir=None, img_size=None,
     found = runs["int8"].optimized_int8_ops()
     if found is not None:
         report["int8_ops"], _ = found
-        report["kept_quant_ops_without_int8"] = runs["no_int8"].optimized_int8_ops()[1]
+        report["kept_quant_ops_without_int8"] = (runs["no_int8"].optimized_int8_ops() or ({}, {}))[1]
     else:
         report["notes"].append("this Paddle does not save the optimized program: int8 ops not counted")
     total = sum(report["int8_ops"].values())
@@ -212,8 +222,7 @@ def check(model_dir, images, data_path=None, fp32_model_dir=None, img_size=None,
             run.times.append(run.run(prepared[0])[1])
     report["latency_ms"] = {name: run.median_ms() for name, run in runs.items()}
     report["repeats"] = repeats
-    judge(report, runs, [labels.get(image) for image in inputs])
-    return finish(report, report_path)
+    return runs
 
 
 def judge(report, runs, labels):
