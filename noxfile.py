@@ -54,8 +54,9 @@ def run_chain(session, repo, devices, tags, mode=LITE_MODE):
     problems = tipc_checks.check_chain(repo, MODEL_NAME, mode, tags=tags)
     if problems:
         session.error("the chain's results do not prove it works:\n  " + "\n  ".join(problems))
-    session.log(f"verified entries {', '.join(tags)}: each trained, evaluated, exported a quantized model and "
-                f"ran inference ({repo / 'log' / MODEL_NAME / mode / 'results_python.log'})")
+    session.log(f"verified entries {', '.join(tags)}: each trained, evaluated, exported a quantized model, ran it "
+                f"with int8 kernels (the int8 step) and ran inference "
+                f"({repo / 'log' / MODEL_NAME / mode / 'results_python.log'})")
 
 
 @nox.session
