@@ -262,3 +262,49 @@ def test_bad_targets_exit_2_and_name_the_path(bake, tmp_path):
     proc = install(bake, repo)
     assert proc.returncode == 2 and f"{repo / 'test_tipc'} exists but is not a folder" in proc.stderr, proc.stderr
     assert (repo / "test_tipc").read_text(encoding="utf-8") == "x"
+
+
+# ---------------------------------------------------------------- many models in one checkout
+
+@pytest.fixture(scope="session")
+def second_bake(cookies_session):
+    """A bake of another model, with the answers of the first otherwise (read-only)."""
+    result = cookies_session.bake(extra_context={**FAKE_ANSWERS, "model_name": "other_model"})
+    assert result.exit_code == 0, result.exception
+    return Path(result.project_path)
+
+
+def test_a_second_model_goes_beside_the_first_and_shares_the_harness(bake, second_bake, suite_repo):
+    before = snapshot(suite_repo)
+    assert install(bake, suite_repo).returncode == 0
+    first = snapshot(suite_repo)
+    proc = install(second_bake, suite_repo)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    after = snapshot(suite_repo)
+    assert_untouched(first, after)  # the first model's files, the harness and the suite's own files as they were
+    added = sorted(set(after) - set(first))
+    pact = "test_tipc/pact"
+    assert [rel for rel in added if after[rel]] == sorted([
+        f"{pact}/configs/other_model/train_pact_infer_python.txt", f"{pact}/README_other_model.md",
+        f"{pact}/README_other_model_en.md", f"{pact}/docs/test_train_pact_inference_python_other_model.md",
+        f"{pact}/docs/test_train_pact_inference_python_other_model_en.md"])
+    readme = (suite_repo / pact / "README_other_model.md").read_text(encoding="utf-8")
+    assert "(docs/test_train_pact_inference_python_other_model.md" in readme and "[English](README_other_model_en.md)" \
+        in readme and "configs/other_model/train_pact_infer_python.txt" in readme
+    assert "test_tipc/pact/configs/other_model/train_pact_infer_python.txt" in proc.stdout  # its next commands
+    assert set(before) <= set(after)
+    # again: nothing changes, for either model
+    for baked in (bake, second_bake):
+        again = install(baked, suite_repo)
+        assert again.returncode == 0 and "0 file(s) added" in again.stdout, again.stdout + again.stderr
+    assert snapshot(suite_repo) == after
+
+
+def test_a_changed_rebake_of_an_installed_model_is_refused(bake, suite_repo, cookies):
+    assert install(bake, suite_repo).returncode == 0
+    changed = cookies.bake(extra_context={**FAKE_ANSWERS, "epochs_key": "--num-epochs"})
+    assert changed.exit_code == 0, changed.exception
+    before = snapshot(suite_repo)
+    proc = install(Path(changed.project_path), suite_repo)
+    assert proc.returncode == 1 and f"conflict   test_tipc/pact/{CONFIG}" in proc.stderr, proc.stderr
+    assert snapshot(suite_repo) == before

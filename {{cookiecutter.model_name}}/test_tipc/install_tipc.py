@@ -26,6 +26,13 @@ Nothing is ever overwritten. A file that is already there with the same bytes is
 with other bytes is a conflict, and any conflict stops the whole install before anything is written (the message
 lists each one and what to do). So running it again is harmless: the second run finds everything unchanged.
 
+A checkout holds as many models as it has PACT configs: installing another model's bake (of the same template
+version) into a harness that has one already adds the model's config beside the others and shares every harness
+file (they are the same bytes); the files that describe the model (README.md, README_en.md and the two documents in
+docs/) go beside the first model's as README_<model>.md, README_<model>_en.md and
+docs/test_train_pact_inference_python_<model>[_en].md, their links pointed at each other. A changed re-bake of a
+model already there is still refused before anything is written: its config is in the way.
+
 Exit status: 0 installed (or nothing to do, or a dry run without conflicts); 1 conflicts, nothing written (or a
 file could not be written); 2 bad arguments (the repo folder is missing or not a folder, or this script is not in
 a bake's test_tipc/ folder). Standard library only, Python >= 3.9.
@@ -48,6 +55,11 @@ SKIP_SUFFIXES = (".pyc",)
 MODE = "lite_train_lite_infer"
 
 ADDED, UNCHANGED, CONFLICT = "added", "unchanged", "conflict"
+# The files of a bake that describe its model (its answers are in them); every other file is the same in every bake
+# of a template version. Installing a second model's bake into a harness that has one already puts these beside the
+# first model's, under names with the model's name in them (see per_model_name).
+MODEL_DOCS = ("README.md", "README_en.md", "docs/test_train_pact_inference_python.md",
+              "docs/test_train_pact_inference_python_en.md")
 
 
 class InstallError(Exception):
@@ -124,6 +136,37 @@ def content_for(src_path, rel, rewrite):
     return rewrite(text).encode("utf-8")
 
 
+def bake_model(src):
+    """The model of the bake: the one folder of configs/ (None when there is not exactly one)."""
+    folder = os.path.join(src, "configs")
+    models = sorted(d for d in os.listdir(folder) if os.path.isdir(os.path.join(folder, d))) if os.path.isdir(
+        folder) else []
+    return models[0] if len(models) == 1 else None
+
+
+def per_model_name(rel, model):
+    """Where a model's copy of a MODEL_DOCS file goes: README.md -> README_<model>.md, README_en.md ->
+    README_<model>_en.md, docs/x.md -> docs/x_<model>.md, docs/x_en.md -> docs/x_<model>_en.md."""
+    stem = rel[: -len(".md")]
+    if stem.endswith("_en"):
+        return f"{stem[: -len('_en')]}_{model}_en.md"
+    return f"{stem}_{model}.md"
+
+
+def per_model_text(data, model):
+    """A MODEL_DOCS file's bytes with its links to the other MODEL_DOCS files pointed at the model's copies."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data
+    # longest names first, each as a whole file name: docs/..._en.md before docs/....md, README_en.md before README.md
+    for rel in sorted(MODEL_DOCS, key=len, reverse=True):
+        name = rel.rsplit("/", 1)[-1]
+        text = re.sub(r"(?<![\w.-])" + re.escape(name) + r"(?![\w.-])",
+                      per_model_name(rel, model).rsplit("/", 1)[-1], text)
+    return text.encode("utf-8")
+
+
 def blocker(dest, rel):
     """Why the file rel cannot be written under dest without touching something there, or None."""
     parts = rel.split("/")
@@ -141,10 +184,15 @@ def blocker(dest, rel):
 
 def plan(src, dest, rewrite):
     """[(rel, status, data, note)] for every source file: added (not there yet), unchanged (same bytes) or
-    conflict (in the way; note says why)."""
+    conflict (in the way; note says why). Into a harness that already describes another model, the bake's
+    MODEL_DOCS go beside that model's, as per_model_name says."""
     rows = []
+    model = bake_model(src)
+    shared = os.path.isfile(os.path.join(dest, OWN_MARKER)) and model is not None
     for rel in source_files(src):
         data = content_for(os.path.join(src, *rel.split("/")), rel, rewrite)
+        if shared and rel in MODEL_DOCS and is_other_file(os.path.join(dest, *rel.split("/")), data):
+            rel, data = per_model_name(rel, model), per_model_text(data, model)
         problem = blocker(dest, rel)
         target = os.path.join(dest, *rel.split("/"))
         if problem:
@@ -159,6 +207,14 @@ def plan(src, dest, rewrite):
     return rows
 
 
+def is_other_file(target, data):
+    """Whether a file other than DATA is at TARGET."""
+    if not os.path.isfile(target):
+        return False
+    with open(target, "rb") as handle:
+        return handle.read() != data
+
+
 def write_file(src_path, target, data):
     os.makedirs(os.path.dirname(target), exist_ok=True)
     # "x": create only, so a file that appeared since the plan was made is never overwritten.
@@ -169,6 +225,16 @@ def write_file(src_path, target, data):
         os.chmod(target, mode | 0o200)  # keep the source's permissions (scripts stay executable), writable
     except OSError:
         pass
+
+
+def source_of(src, rel):
+    """The bake's file that REL (a per-model name included) is installed from."""
+    path = os.path.join(src, *rel.split("/"))
+    if os.path.isfile(path):
+        return path
+    model = bake_model(src)
+    original = next((doc for doc in MODEL_DOCS if model and per_model_name(doc, model) == rel), rel)
+    return os.path.join(src, *original.split("/"))
 
 
 def display(path, repo):
@@ -243,7 +309,7 @@ def install(repo, dry_run=False):
             label = "would add" if dry_run else ADDED
             if not dry_run:
                 try:
-                    write_file(os.path.join(src, *rel.split("/")), target, data)
+                    write_file(source_of(src, rel), target, data)
                 except OSError as exc:
                     print(f"{PROG}: ERROR: cannot write {target}: {exc.strerror or exc}. Fix that (permissions, "
                           "free space, or a file that appeared there meanwhile) and run this again: the files "
