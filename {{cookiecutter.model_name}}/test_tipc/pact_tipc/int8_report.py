@@ -76,8 +76,11 @@ def fact(label, report):
     if report.get("params_ratio") is not None:
         parts.append(f"params {report['params_ratio']:.2f}x FP32")
     ops = report.get("int8_ops") or {}
-    parts.append(f"{report.get('int8_ops_total', 0)} ops in int8"
-                 + (f" ({', '.join(f'{n} {op}' for op, n in sorted(ops.items()))})" if ops else ""))
+    if report.get("int8_ops_counted", True):
+        parts.append(f"{report.get('int8_ops_total', 0)} ops in int8"
+                     + (f" ({', '.join(f'{n} {op}' for op, n in sorted(ops.items()))})" if ops else ""))
+    else:
+        parts.append("int8 ops not counted")
     for out in report.get("outputs") or []:
         if out.get("agree") is not None and out.get("agree_of", 0) >= 5:
             parts.append(f"{out['kind']} agreement {out['agree']:.1%} of {out['agree_of']}")

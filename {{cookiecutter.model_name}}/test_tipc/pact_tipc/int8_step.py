@@ -203,7 +203,9 @@ def run_ways(report, model_dir, fp32_model_dir, threads, op_set, op_choice, devi
         report["int8_ops"], _ = found
         report["kept_quant_ops_without_int8"] = (runs["no_int8"].optimized_int8_ops() or ({}, {}))[1]
     else:
-        report["notes"].append("this Paddle does not save the optimized program: int8 ops not counted")
+        report["notes"].append("int8 ops not counted: Paddle saved no optimized ProgramDesc (.pdmodel) to read them "
+                               "from (a PIR .json program's int8 marks are not read)")
+    report["int8_ops_counted"] = found is not None
     total = sum(report["int8_ops"].values())
     report["int8_ops_total"] = total
     log("ops in int8: " + (", ".join(f"{n} {op}" for op, n in sorted(report["int8_ops"].items())) or "none"))
