@@ -66,6 +66,10 @@ def test_near_tie_classifier_is_held_to_its_probabilities():
     turned = [([[0.100, 0.102, 0.101]], [[0.101, 0.101, 0.102]])] * 4
     facts, problem = agreement("class scores", turned)
     assert facts["centered_cosine"] < 0.9 and problem == ""
+    # and rounding inflates the spread of scores that are almost equal (seen: more than 4x, within 0.011 in probability)
+    inflated = [([[0.1000, 0.1001, 0.1000]], [[0.1004, 0.1000, 0.0996]])] * 4
+    facts, problem = agreement("class scores", inflated)
+    assert facts["spread_ratio"] > 4 and problem == ""
 
 
 def test_class_map_agreement_is_per_pixel():
