@@ -59,17 +59,14 @@ def test_near_tie_classifier_is_held_to_its_probabilities():
     far = close + [([[0.1, 0.1, 0.1]], [[3.0, 0.0, 0.0]])]
     facts, problem = agreement("class scores", far)
     assert facts["agree_of"] == 0 and "class probabilities differ by up to" in problem
-    constant = [([[0.10, 0.12, 0.08]], [[0.0, 0.0, 0.0]])] * 4  # close in probability, but the int8 run says nothing
-    facts, problem = agreement("class scores", constant)
-    assert facts["spread_ratio"] == 0.0 and "one run's scores have collapsed" in problem
     # flat scores turned by rounding (seen: cosine of the centred scores 0.85 at probabilities within 0.0007)
     turned = [([[0.100, 0.102, 0.101]], [[0.101, 0.101, 0.102]])] * 4
     facts, problem = agreement("class scores", turned)
     assert facts["centered_cosine"] < 0.9 and problem == ""
-    # and rounding inflates the spread of scores that are almost equal (seen: more than 4x, within 0.011 in probability)
-    inflated = [([[0.1000, 0.1001, 0.1000]], [[0.1004, 0.1000, 0.0996]])] * 4
-    facts, problem = agreement("class scores", inflated)
-    assert facts["spread_ratio"] > 4 and problem == ""
+    # or one run's flat scores come out the same for every input (seen in a 1-epoch whole-mode model, within 0.014)
+    constant = [([[0.1000, 0.1000, 0.1000]], [[0.1004, 0.1000, 0.0996]])] * 4
+    facts, problem = agreement("class scores", constant)
+    assert facts["spread_ratio"] > 1000 and problem == ""
 
 
 def test_class_map_agreement_is_per_pixel():
