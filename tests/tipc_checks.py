@@ -96,7 +96,7 @@ def infer_lines(text):
 
 
 def model_file(model_dir):
-    """The inference model in ``model_dir`` (pact_cls.inference_model.find_model_files), or None."""
+    """The inference model in ``model_dir`` (test_tipc/pact_tipc/model_files.find_model_files), or None."""
     try:
         return Path(inference_model.find_model_files(str(model_dir))[0])
     except inference_model.NoModel:
