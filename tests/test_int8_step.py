@@ -19,6 +19,7 @@ feeds = tipc_checks._harness_module("feeds")
 model_files = tipc_checks._harness_module("model_files")
 int8_report = tipc_checks._harness_module("int8_report")
 int8_ops = tipc_checks._harness_module("int8_ops")
+images = tipc_checks._harness_module("images")
 CONVOLUTIONS = {"conv2d", "depthwise_conv2d", "fused_conv2d"}
 
 
@@ -245,6 +246,23 @@ def test_detector_feeds_match_the_resized_image(tmp_path):
     with pytest.raises(feeds.FeedError, match="fills an image, im_shape and scale_factor"):
         feeds.build_feeds(program_feeds + [model_files.Feed("mask", (-1, 1), "float32")], image,
                           feeds.Preprocess(), (224, 224))
+
+
+def test_an_image_argument_is_a_file_a_folder_or_a_list_file(tmp_path):
+    """The one reading of an image argument, shared by the prediction check and the int8 step."""
+    (tmp_path / "val" / "b").mkdir(parents=True)
+    for rel in ("val/b/2.png", "val/a.jpg", "val/notes.txt"):
+        (tmp_path / rel).write_bytes(b"x")
+    (tmp_path / "val_list.txt").write_text("val/b/2.png 1\n\nval/a.jpg\n", encoding="utf-8")
+    assert images.input_images(str(tmp_path / "val")) == [str(tmp_path / "val/a.jpg"), str(tmp_path / "val/b/2.png")]
+    assert images.input_images(str(tmp_path / "val_list.txt")) == [str(tmp_path / "val/b/2.png"),
+                                                                   str(tmp_path / "val/a.jpg")]
+    assert images.read_label_list(str(tmp_path / "val_list.txt"))[0][1] == 1
+    assert images.input_images(str(tmp_path / "val/a.jpg")) == [str(tmp_path / "val/a.jpg")]
+    assert feeds.list_images(str(tmp_path / "val"), limit=1) == [str(tmp_path / "val/a.jpg")]
+    (tmp_path / "empty_list.txt").write_text("", encoding="utf-8")
+    with pytest.raises(feeds.FeedError, match="no images"):
+        feeds.list_images(str(tmp_path / "empty_list.txt"), 1)
 
 
 def test_a_fixed_feed_size_wins_over_the_yml(tmp_path):

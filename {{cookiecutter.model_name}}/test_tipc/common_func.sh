@@ -20,29 +20,29 @@ func_check_usage() { # SCRIPT ARGUMENT_COUNT
     fi
 }
 
-# Run tipc_config.py (plan or prepare) with the first python found; it needs the standard library only.
-func_tipc_config() { # plan|prepare CONFIG MODE
-    local checker
-    checker=$(command -v python3 || command -v python) || {
-        printf 'cannot read %s: neither python3 nor python is on PATH\n' "$2" >&2
+# Run one of this folder's standard-library Python scripts with the first python found (python3, else python).
+func_tipc_python() { # SCRIPT ARGS...
+    local python
+    python=$(command -v python3 || command -v python) || {
+        printf 'cannot run %s: neither python3 nor python is on PATH\n' "$1" >&2
         return 2
     }
-    "$checker" "$(dirname -- "${BASH_SOURCE[0]}")/tipc_config.py" "$@"
+    "$python" "$(dirname -- "${BASH_SOURCE[0]}")/$1" "${@:2}"
 }
 
-# Run test_tipc/check_step.py (the standard library only) with the first python found: what a step that exited 0
-# must have done.
+# tipc_config.py: the plan of the harness, or what prepare.sh makes.
+func_tipc_config() { # plan|prepare CONFIG MODE
+    func_tipc_python tipc_config.py "$@"
+}
+
+# check_step.py: what a step that exited 0 must have done.
 func_check_step() { # weights FILE WHERE | model FOLDER | predictions LOG IMG_PATH [PATTERN WHERE]
-    local python
-    python=$(command -v python3 || command -v python) || return 2
-    "$python" "$(dirname -- "${BASH_SOURCE[0]}")/check_step.py" "$@"
+    func_tipc_python check_step.py "$@"
 }
 
-# Run test_tipc/int8_check.py note|facts (the standard library only) with the first python found.
+# int8_check.py note|facts: what the harness reads from the int8 step's report.
 func_int8_report() { # note ARGS... | facts LOG_FOLDER
-    local python
-    python=$(command -v python3 || command -v python) || return 2
-    "$python" "$(dirname -- "${BASH_SOURCE[0]}")/int8_check.py" "$@"
+    func_tipc_python int8_check.py "$@"
 }
 
 # Words made only of these characters need no quoting; keeping them as they are keeps the recorded

@@ -12,7 +12,7 @@ from typing import NamedTuple, Optional, Tuple
 
 import numpy as np
 
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
+from .images import IMAGE_EXTENSIONS, input_images, read_label_list
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 PREPROCESS_FILES = ("inference.yml", "deploy.yaml", "infer_cfg.yml")
@@ -119,34 +119,13 @@ def _number(value):
 
 
 def list_images(path, limit):
-    """Up to LIMIT image files from a file, a folder (recursively, sorted), or a list file (a .txt whose lines start
-    with an image path, relative to the list's folder)."""
+    """Up to LIMIT image files from a file, a folder or a list file (images.input_images)."""
     if not path or not os.path.exists(path):
         raise FeedError(f"images {path!r} not found")
-    if os.path.isdir(path):
-        found = sorted(os.path.join(d, f) for d, _, files in os.walk(path) for f in files
-                       if f.lower().endswith(IMAGE_EXTENSIONS))
-    elif path.lower().endswith(".txt"):
-        found = [image for image, _ in read_label_list(path)]
-    else:
-        found = [path]
+    found = input_images(path)
     if not found:
         raise FeedError(f"no images ({', '.join(IMAGE_EXTENSIONS)}) in {path!r}")
     return found[:limit]
-
-
-def read_label_list(path):
-    """[(image path, label or None)] of a suite label list: ``relative/path.jpg [label]`` lines, paths relative to
-    the list's folder."""
-    root, rows = os.path.dirname(path), []
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            words = line.split()
-            if not words:
-                continue
-            label = int(words[1]) if len(words) > 1 and words[1].lstrip("-").isdigit() else None
-            rows.append((os.path.join(root, words[0]), label))
-    return rows
 
 
 def labelled_images(data_path, limit):

@@ -103,13 +103,13 @@ def fact(label, report):
 
 def facts(log_path):
     """The summary's int8 lines: one per ``*_int8.json`` in LOG_PATH, and the CPU they were measured on."""
-    lines, cpu = [], None
+    lines, measured = [], None
     for path in sorted(glob.glob(os.path.join(glob.escape(log_path), "*_int8.json"))):
         report = load(path)
-        cpu = cpu or (report or {}).get("cpu")
+        if measured is None and (report or {}).get("cpu"):
+            measured = report
         lines.append(fact(os.path.basename(path)[: -len("_int8.json")], report))
-    if lines and cpu:
-        first = load(sorted(glob.glob(os.path.join(glob.escape(log_path), "*_int8.json")))[0]) or {}
-        lines.append(f"(measured on {cpu}, {first.get('threads')} threads; int8 op types "
-                     f"{first.get('int8_op_choice')})")
+    if measured:
+        lines.append(f"(measured on {measured['cpu']}, {measured.get('threads')} threads; int8 op types "
+                     f"{measured.get('int8_op_choice')})")
     return lines

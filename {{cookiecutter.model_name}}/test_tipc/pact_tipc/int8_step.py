@@ -53,7 +53,6 @@ class Run:
 
         self.name = name
         self.model_file, self.params_file = model_files.find_model_files(model_dir)
-        self.program = model_files.read_program(self.model_file)
         self.optim_dir = tempfile.mkdtemp(prefix=f"{name}_", dir=work_dir)
         config = inference.Config(self.model_file, self.params_file)
         config.switch_ir_optim(True)
@@ -132,7 +131,7 @@ def check(model_dir, images, data_path=None, fp32_model_dir=None, img_size=None,
     """Run the step; returns the report (a dict) with ``passed`` and ``problems``."""
     model_file, params_file = model_files.find_model_files(model_dir)
     program = model_files.read_program(model_file)
-    quantized = model_files.is_quantized_model(model_file)
+    quantized = model_files.is_quantized(program)
     op_set, op_choice = int8_ops.mkldnn_int8_ops(int8_op_choice)
     report = {"model_dir": model_dir, "model_file": model_file, "quantized": quantized,
               "params_kb": params_kb(params_file), "cpu": int8_ops.cpu_name(), "threads": threads,
@@ -151,7 +150,7 @@ def check(model_dir, images, data_path=None, fp32_model_dir=None, img_size=None,
     labelled = feeds.labelled_images(data_path, max_images)
     paths = feeds.list_images(images, max_images) if images else []
     inputs = paths + [image for image, _ in labelled if image not in paths]
-    inputs = inputs[:max(max_images, len(paths))]
+    inputs = inputs[:max_images]
     labels = {image: label for image, label in labelled}
     if not inputs:
         raise StepError("no images to feed: give --images (the chain passes the inference images) or --data")

@@ -52,9 +52,14 @@ def find_model_files(model_dir):
 
 
 def is_quantized_model(model_file):
-    """Whether the program runs quantize ops. The op types are read from the program itself: a .pdmodel also lists
-    op names it does not run (its op version map names fake_channel_wise_* ops in FP32 programs too)."""
-    return any(mark in op for op in read_program(model_file).op_types for mark in QUANT_OP_MARKS)
+    """Whether the program in MODEL_FILE runs quantize ops (is_quantized)."""
+    return is_quantized(read_program(model_file))
+
+
+def is_quantized(program):
+    """Whether a Program runs quantize ops. The op types are those of the program's ops: a .pdmodel also lists op
+    names it does not run (its op version map names fake_channel_wise_* ops in FP32 programs too)."""
+    return any(mark in op for op in program.op_types for mark in QUANT_OP_MARKS)
 
 
 class Program(NamedTuple):

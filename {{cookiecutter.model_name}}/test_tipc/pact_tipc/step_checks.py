@@ -16,8 +16,7 @@ import re
 import shutil
 
 from . import model_files
-
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
+from .images import input_images
 
 
 def weights(path, where):
@@ -34,18 +33,6 @@ def model(folder):
     except model_files.NoModel:
         return (f"TIPC: the step exited 0 but {folder} holds no inference model (*.pdmodel or *.json, with its "
                 ".pdiparams) for inference to run")
-
-
-def input_images(img_path):
-    """The images inference reads from IMG_PATH: the file itself, the image files below a folder, or the entries of a
-    list file (``relative/path [label]`` lines)."""
-    if os.path.isdir(img_path):
-        return sorted(os.path.join(d, f) for d, _, files in os.walk(img_path) for f in files
-                      if f.lower().endswith(IMAGE_EXTENSIONS))
-    if img_path.lower().endswith(".txt") and os.path.isfile(img_path):
-        with open(img_path, encoding="utf-8", errors="replace") as f:
-            return [line.split()[0] for line in f if line.split()]
-    return [img_path]
 
 
 def predictions(log, img_path, pattern="", where=""):
