@@ -3,7 +3,8 @@
 An empty set would mean "every op oneDNN can quantize", which is never chosen automatically: besides the
 convolutions and fc it includes pool2d, whose int8 output takes a scale propagated from its input (PACT gives
 pool2d no scale of its own), and concat, for which oneDNN could not create an int8 primitive in a PACT
-segmentation model (PaddleSeg pphumanseg_lite, Paddle 2.6.2: the predictor aborted). Measured on the 355
+segmentation model (reported for PaddleSeg pphumanseg_lite on Paddle 2.6.2: the predictor aborted; not reproduced
+with this template). Measured on the 355
 whole_train_whole_infer digits with one PACT MobileNetV3-small (FP32 and PACT dygraph top-1 98.87%), on an Intel
 Xeon with AMX and on the same CPU with oneDNN capped to AVX512-VNNI and to AVX2 (ONEDNN_MAX_CPU_ISA, i.e. the int8
 kernels of those CPUs):
