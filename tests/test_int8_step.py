@@ -305,6 +305,19 @@ def test_an_fp32_model_or_no_report_leaves_the_row_alone(tmp_path):
     assert int8_report.row_note(str(tmp_path / "missing.json"), str(step_log)) == ("PASS", "")
 
 
+
+@pytest.mark.parametrize("counted, expected", [(True, "PASS\n\n"), (False, "WARN\nint8 ops not counted")])
+def test_the_int8_steps_own_row_warns_when_it_could_not_count_int8_ops(tmp_path, counted, expected):
+    """A PIR .json program gives no optimized ProgramDesc to count int8 ops in: the step passes on agreement and
+    latency, and its row says that nothing showed an op running in int8 (the harness runs this command)."""
+    report = write_report(tmp_path / "r.json", int8_ops_counted=counted)
+    (tmp_path / "int8.log").write_text("ops in int8: none\n", encoding="utf-8")
+    proc = subprocess.run([sys.executable, str(TIPC_DIR / "int8_check.py"), "note", f"--report={report}",
+                           f"--log={tmp_path / 'int8.log'}", "--step=int8", "--strict"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith(expected)
+
 # ---------------------------------------------------------------- slow: the step on real quantized programs
 
 def run_step(*args):

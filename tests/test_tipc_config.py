@@ -3,6 +3,7 @@ named extension lines (and the older positional ones), and the plan of steps the
 
 No Paddle, no bake: the module is imported from the template tree (it is copied into bakes unrendered).
 """
+import shlex
 import subprocess
 import sys
 
@@ -194,6 +195,16 @@ def test_plan_command_prints_bash_arrays(tmp_path):
     proc = subprocess.run([sys.executable, str(TIPC_DIR / "tipc_config.py"), "plan", str(path), MODE],
                           capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    script = proc.stdout + '\nprintf "%s\\n" "${#S_LABEL[@]}" "${S_ARGV_0[3]}" "${S_SKIP[1]}"'
-    out = subprocess.run(["bash", "-c", script], capture_output=True, text=True).stdout.splitlines()
-    assert out == ["6", "nope.py", "line 17 (eval) is null"]  # train, eval, export, int8, 2 x infer
+    assert "\0S_LABEL[]\0\0S_LABEL[0]\0" in proc.stdout  # NUL-separated records, not shell code
+    # The harness reads the records with common_func.sh's func_load_plan; a value that would be code to a shell
+    # (an image path inside the data set prepare.sh makes) arrives as it is and runs nothing.
+    lines[30] = "--img-path:./lite_data/$(touch PWNED) 'x\"y"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    script = (f'source {shlex.quote(str(TIPC_DIR / "common_func.sh"))} && func_load_plan plan {shlex.quote(str(path))} '
+              f'{MODE} && printf "%s\\n" "${{#S_LABEL[@]}}" "${{S_ARGV_0[3]}}" "${{S_SKIP[1]}}" "${{S_ARGV_4[-2]}}"')
+    out = subprocess.run(["bash", "-c", script], capture_output=True, text=True, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    # train, eval, export, int8, 2 x infer
+    assert out.stdout.splitlines() == ["6", "nope.py", "line 17 (eval) is null",
+                                       "--img-path=./lite_data/$(touch PWNED) 'x\"y"]
+    assert not (tmp_path / "PWNED").exists()

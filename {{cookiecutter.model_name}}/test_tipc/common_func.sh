@@ -30,9 +30,31 @@ func_tipc_python() { # SCRIPT ARGS...
     "$python" "$(dirname -- "${BASH_SOURCE[0]}")/$1" "${@:2}"
 }
 
-# tipc_config.py: the plan of the harness, or what prepare.sh makes.
-func_tipc_config() { # plan|prepare CONFIG MODE
+# tipc_config.py: the plan of the harness, what prepare.sh makes, or the PYTHONPATH of the steps.
+func_tipc_config() { # plan|prepare|python-path CONFIG MODE
     func_tipc_python tipc_config.py "$@"
+}
+
+# Set the variables of tipc_config.py's plan or prepare output: NUL-separated records NAME, VALUE (NAME[] starts
+# an empty array, NAME[i] sets an element), assigned with printf -v, never eval'd. Status 2 when the config or
+# the arguments are refused (tipc_config.py printed why).
+func_load_plan() { # plan|prepare CONFIG MODE
+    local file name value status=0
+    file=$(mktemp) || return 2
+    func_tipc_config "$@" > "$file" || status=2
+    while ((status == 0)) && IFS= read -r -d '' name && IFS= read -r -d '' value; do
+        if [[ $name =~ ^([A-Z][A-Z0-9_]*)\[\]$ ]]; then
+            unset -v "${BASH_REMATCH[1]}"
+            declare -ga "${BASH_REMATCH[1]}"
+        elif [[ $name =~ ^[A-Z][A-Z0-9_]*(\[[0-9]+\])?$ ]]; then
+            printf -v "$name" '%s' "$value"
+        else
+            printf 'TIPC: tipc_config.py wrote an unexpected record %q\n' "$name" >&2
+            status=2
+        fi
+    done < "$file"
+    rm -f -- "$file"
+    return "$status"
 }
 
 # check_step.py: what a step that exited 0 must have done.

@@ -4,8 +4,8 @@
     python test_tipc/int8_check.py check --model-dir DIR --images PATH [--data DATA] [--report FILE.json] ...
         run the exported model with and without oneDNN int8 kernels (and an FP32 export, with --fp32-model-dir) on
         the same images; exit 0 when it runs in int8 and agrees, 1 when not (the log says why)
-    python3 test_tipc/int8_check.py note --report FILE.json --log STEP.log [--strict] [--int8-switch TEXT]
-        for a passed inference step: PASS, WARN or FAIL on the first line, the reason on the second
+    python3 test_tipc/int8_check.py note --report FILE.json --log STEP.log [--strict] [--int8-switch TEXT] [--step int8]
+        for a passed inference step (or the int8 step): PASS, WARN or FAIL on the first line, the reason on the second
     python3 test_tipc/int8_check.py facts LOG_FOLDER
         the summary's int8 lines
 
@@ -42,6 +42,8 @@ def parse_args(argv):
     note.add_argument("--log", required=True)
     note.add_argument("--strict", action="store_true", help="FAIL instead of WARN")
     note.add_argument("--int8-switch", default="", help="the argument that would run the predictor in int8")
+    note.add_argument("--step", choices=("predictions", "int8"), default="predictions",
+                      help="the kind of step: an inference step (default) or the int8 step itself")
     facts = sub.add_parser("facts", help="the summary's int8 lines")
     facts.add_argument("log_folder")
     return parser.parse_args(argv)
@@ -56,7 +58,7 @@ def main(argv=None):
     from pact_tipc import int8_report
 
     if args.command == "note":
-        status, why = int8_report.row_note(args.report, args.log, args.strict, args.int8_switch)
+        status, why = int8_report.row_note(args.report, args.log, args.strict, args.int8_switch, args.step)
         print(status)
         print(why)
         return 0

@@ -26,8 +26,7 @@ source "$TIPC_DIR/common_func.sh"
 func_check_usage "$0" $# || exit 2
 CONFIG=$1
 MODE=$2
-plan=$(func_tipc_config prepare "$CONFIG" "$MODE") || exit 2
-eval "$plan"
+func_load_plan prepare "$CONFIG" "$MODE" || exit 2
 python=$PREP_PYTHON
 
 LITE_TAR=test_images/lite_data.tar

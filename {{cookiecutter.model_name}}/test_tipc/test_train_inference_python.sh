@@ -64,8 +64,7 @@ DRY_RUN=${TIPC_DRY_RUN:-}
 [[ $DRY_RUN == 0 ]] && DRY_RUN=""
 
 # ---- the plan (validation first: nothing runs unless the arguments and the config are sound)
-plan=$(func_tipc_config plan "$CONFIG" "$MODE") || exit 2
-eval "$plan"
+func_load_plan plan "$CONFIG" "$MODE" || exit 2
 model_name=$PLAN_MODEL_NAME
 LOG_PATH=$PLAN_LOG_PATH
 RESULTS_LOG="$LOG_PATH/results_python.log"
@@ -164,7 +163,7 @@ check_done() { # LOG weights FILE | LOG model FOLDER | LOG predictions IMG_PATH
                 func_check_step predictions "$log" "$2"
             fi
             ;;
-        *) return 0 ;;
+        *) return 0 ;; # int8: the int8 step's exit status says it all
     esac
 }
 
@@ -234,12 +233,13 @@ run_step() { # LABEL LOG ARGV CHECK CHECK_ARG CWD TIMEOUT INT8_REPORT INT8_SWITC
         status=1
     fi
     if [[ $status -eq 0 && -n $int8_report ]]; then
-        # Did the repo's predictor run the quantized model with int8 kernels? int8_check.py note says, from the
-        # step's log and the int8 step's report: PASS, WARN or FAIL on its first line, the reason on the second.
+        # Did the repo's predictor run the quantized model with int8 kernels (and did the int8 step count the ops
+        # that ran in int8)? int8_check.py note says, from the step's log and the int8 step's report: PASS, WARN or
+        # FAIL on its first line, the reason on the second.
         local -a strict=()
         [[ $PLAN_INT8_STRICT == 1 ]] && strict=(--strict)
         verdict=$(func_int8_report note --report="$int8_report" --log="$log" --int8-switch="$int8_switch" \
-            "${strict[@]}")
+            --step="${check:-predictions}" "${strict[@]}")
         note=$(sed -n 2p <<< "$verdict")
         if [[ $(sed -n 1p <<< "$verdict") == FAIL ]]; then
             printf 'TIPC: %s (config int8_strict:True)\n' "$note" >> "$log"
@@ -381,19 +381,9 @@ if [[ -z $DRY_RUN ]]; then
     trap 'on_signal TERM 143' TERM
 fi
 
-# The config's python_path folders first, an auto_log for suite predictors that import it last.
-python_path=""
-for entry in "${PLAN_PYTHON_PATH[@]}"; do
-    package=${entry%%=*}
-    folder=$(cd -- "${entry#*=}" && pwd) || exit 2
-    if [[ -n $package ]]; then
-        # <package>=<folder>: a link named <package> in a folder of this run's own, which goes on the path.
-        links="$PWD/$LOG_PATH/python_path"
-        [[ -n $DRY_RUN ]] || { mkdir -p -- "$links" && ln -sfn -- "$folder" "$links/$package"; } || exit 1
-        folder=$links
-    fi
-    [[ ":$python_path:" == *":$folder:"* ]] || python_path+="${python_path:+:}$folder"
-done
+# The config's python_path folders first (tipc_config.py makes the links of <package>=<folder> entries), an
+# auto_log for suite predictors that import it last.
+python_path=$(func_tipc_config python-path "$CONFIG" "$MODE") || exit 1
 shims="$(cd -- "$TIPC_DIR" && pwd)/py_shims"
 export PYTHONPATH="${python_path:+$python_path:}${PYTHONPATH:+$PYTHONPATH:}$shims"
 [[ -n $python_path ]] && echo "PYTHONPATH of every step: $PYTHONPATH"

@@ -1,5 +1,17 @@
-"""The Python of the TIPC PACT harness that is not the config: the chain's own int8 step and the checks after
-each step.
+"""The Python of the TIPC PACT harness; the shell scripts only run processes, time them and log them.
+
+The config (standard library only):
+
+- ``schema``: the config's lines (the guide's 32, then the named extension lines) and shared constants
+- ``values``: rules for one value, and the splitters (per-mode items, command words, "<key>=<value>" words)
+- ``config``: the one reader of the file; fields addressed by name
+- ``layout``: lining a config up against the guide's layout (a line deleted or added in the middle)
+- ``checker``: every problem of a config's form; ``repo_checks``: what it points at in the repo
+- ``explain``: the guide's table next to a config's lines (check_config.py --explain)
+- ``devices``: the gpu_list entries (environment, launcher, log tag)
+- ``plan``: the steps of a run and what prepare.sh makes
+
+The chain's int8 step and the checks after each step:
 
 - ``model_files``: the files of an exported inference model folder and what its program holds (op types, feeds,
   parameter sizes), read without Paddle
@@ -12,6 +24,7 @@ each step.
   standard library only
 - ``step_checks``: what a step that exited 0 must have done, and whether a GPU entry can run here
 
-``test_tipc/int8_check.py`` is the command line over them. The reference repo's ``pact_cls`` imports
+Command lines: ``test_tipc/tipc_config.py`` (plan, prepare, python-path), ``check_config.py``,
+``int8_check.py``, ``check_step.py``. The reference repo's ``pact_cls`` imports
 ``model_files`` and ``int8_ops`` from here, so the repo and the harness follow one rule.
 """

@@ -1,0 +1,300 @@
+"""The plan of a TIPC run: the steps of a mode (their commands, logs, checks, what a failure skips) for the
+harness, and what prepare.sh must make. Pure: it reads the config and the environment, runs nothing."""
+import os
+from typing import NamedTuple, Tuple
+
+from .devices import DeviceEntry, entry_device, infer_device_tag, selected_entries
+from .schema import LOOPS, STEP_TIMEOUTS, TIPC_DIR
+from .values import (from_workdir, is_gpu_value, is_null, key_words, shell_word, split_command, step_timeouts,
+                     word_safe)
+
+
+class Step(NamedTuple):
+    """One step: run ``argv`` with its output in ``log``, or skip it.
+
+    skip: why it is skipped (when the chain it belongs to is not already skipped for a reason of its own).
+    then_skip: the reason the rest of the chain is skipped after this step is skipped.
+    on_fail: the reason the rest of the chain is skipped when this step fails ("" : the chain goes on).
+    check, check_arg: what a step that exited 0 must have done: "weights" FILE (written), "model" FOLDER (an
+        inference model written there), "predictions" IMAGES (a prediction line per input image); "int8" REPORT
+        (the int8 step: its exit status judges it, its report can make its row WARN).
+    int8_report: for an inference step, the JSON report of the int8 step on the same model: when that model is
+        quantized and the step does not report running it in int8, its row says so (int8_check.py note).
+    cwd: the folder the step runs in ("": the repo root).
+    """
+    chain: int
+    label: str
+    log: str
+    argv: Tuple[str, ...] = ()
+    skip: str = ""
+    then_skip: str = ""
+    on_fail: str = ""
+    check: str = ""
+    check_arg: str = ""
+    cwd: str = ""
+    timeout: str = ""
+    int8_report: str = ""  # an inference step: the report of the int8 step on the model it runs ("" : none)
+    int8_switch: str = ""  # an inference step: the config's argument that would run it with int8 kernels
+
+
+class Chain(NamedTuple):
+    skip: str        # why the whole chain is skipped ("" when it runs)
+    needs_gpu: bool  # its entry is a GPU entry: the harness checks for CUDA before its first step
+
+
+class Planner:
+    """The steps of MODE: for every gpu_list entry, train -> eval -> export -> accuracy -> inference of each
+    trainer (whole_infer: export of the line-24 weights -> accuracy -> inference)."""
+
+    def __init__(self, config, mode):
+        self.c = config
+        self.mode = mode
+        self.python = config.value("python")
+        self.log_path = f"./log/{config.value('model_name')}/{mode}"
+        self.limits = {**STEP_TIMEOUTS, **step_timeouts(config.value("step_timeout"))}
+        self.chains = []
+        self.steps = []
+        self.entry_kind = "cpu"
+        self.int8_report = ""  # the report of the current chain's int8 step ("" : none planned)
+
+    def step(self, label, argv=(), **kwargs):
+        kind = label.rsplit("/", 1)[1].split("_", 1)[0]  # train, eval, export, fp32, accuracy, int8, infer
+        self.steps.append(Step(len(self.chains) - 1, label, f"{self.log_path}/{label.replace('/', '_')}.log",
+                               tuple(argv), timeout=str(self.limits[kind]), **kwargs))
+
+    def arg(self, name, value):
+        return key_words(self.c.key(name), value)
+
+    def mode_arg(self, name):
+        """The words of an optional per-mode argument line for this mode (none without the line)."""
+        return self.arg(name, self.c.value(name, self.mode)) if self.c.get(name) else []
+
+    def plan(self, devices):
+        trainers = [t for t in self.c.value("trainer").split("|") if t]
+        for index, entry, skip in selected_entries(self.c, devices):
+            self.entry_kind, self.int8_report = entry.kind, ""
+            if self.mode == "whole_infer":
+                if entry.nproc > 1 and not skip:
+                    skip = "whole_infer runs single-process entries only"
+                self.chains.append(Chain(skip, entry.kind == "gpu"))
+                self.whole_infer_chain(entry, entry_device(self.c, index))
+                continue
+            for trainer in trainers:
+                self.chains.append(Chain(skip, entry.kind == "gpu"))
+                self.train_chain(trainer, entry, entry_device(self.c, index))
+        return self.steps
+
+    def train_chain(self, trainer, entry, device):
+        self.int8_report = ""
+        prefix = f"{trainer}_{entry.tag}"
+        save_dir = f"{self.log_path}/{prefix}"
+        weights = f"{save_dir}/{self.c.value('train_model_name')}"
+        env = entry.env()
+        script = self.c.value("trainer_script") if trainer == self.c.key("trainer_script") else None
+        if not script or is_null(script):
+            self.step(f"{prefix}/train", skip=f"no script for trainer {trainer} on line 14",
+                      then_skip=f"trainer {trainer} has no script, nothing to evaluate")
+        else:
+            self.step(f"{prefix}/train", [
+                *env, self.python, *entry.launch(f"{save_dir}/launch_logs"), *split_command(script),
+                *self.arg("device", device), *self.arg("output_dir", save_dir),
+                *self.arg("epochs", self.c.value("epochs", self.mode)),
+                *self.arg("pretrained", self.c.value("pretrained", self.mode)),
+                *self.arg("batch_size", self.c.value("batch_size", self.mode)),
+                *self.arg("data_path", self.c.value("data_path", self.mode)), *self.mode_arg("train_list")],
+                on_fail="train failed", check="weights", check_arg=weights)
+        eval_script = self.c.value("eval")
+        if is_null(eval_script):
+            self.step(f"{prefix}/eval", skip="line 17 (eval) is null")
+        else:
+            data = (self.mode_arg("eval_data_path") if self.c.get("eval_data_path")
+                    else self.arg("data_path", self.c.value("data_path", self.mode)))
+            self.step(f"{prefix}/eval", [
+                *env, self.python, *split_command(eval_script), *self.arg("device", device),
+                *self.arg("pretrained", weights), *data, *self.mode_arg("eval_list")])
+        export_script = self.c.value("norm_export")
+        if is_null(export_script):
+            self.step(f"{prefix}/export", skip="line 22 (norm_export) is null",
+                      then_skip="nothing exported (line 22 is null)")
+        else:
+            self.export_steps(prefix, env, export_script, weights, save_dir, device)
+        self.infer_steps(prefix, env, entry.kind, save_dir)
+
+    def whole_infer_chain(self, entry, device):
+        prefix = f"whole_infer_{entry.tag}"
+        save_dir = f"{self.log_path}/{prefix}"
+        model_dir = self.c.value("model_dir")
+        env = entry.env()
+        if is_null(self.c.value("infer_export")):
+            self.step(f"{prefix}/export",
+                      skip=f"line 25 (infer_export) is null: inference runs the model in {model_dir}")
+            accuracy = self.c.value("accuracy_check", self.mode)
+            if accuracy and not is_null(accuracy):
+                self.step(f"{prefix}/accuracy",
+                          skip="line 25 (infer_export) is null: no export of the line-24 weights to check")
+            self.int8_step(prefix, env, model_dir)
+        else:
+            model_dir = save_dir
+            self.export_steps(prefix, env, self.c.value("infer_export"), self.c.value("train_model"), save_dir,
+                              device)
+        self.infer_steps(prefix, env, entry.kind, model_dir)
+
+    def export_steps(self, prefix, env, script, weights, save_dir, device):
+        """The export, which must leave an inference model in SAVE_DIR (else the chain's inference is skipped),
+        then the accuracy check of that export (an optional extension line), whose failure stops nothing."""
+        self.step(f"{prefix}/export", [*env, self.python, *split_command(script),
+                                       *(self.arg("device", device) if self.c.flag("export_device") else []),
+                                       *self.arg("export_weights", weights), *self.arg("save_inference_dir", save_dir)],
+                  on_fail="export failed", check="model", check_arg=save_dir)
+        accuracy = self.c.value("accuracy_check", self.mode)
+        if accuracy and is_null(accuracy):
+            self.step(f"{prefix}/accuracy", skip=f"{self.c.where('accuracy_check')} (accuracy_check) is null")
+        elif accuracy:
+            self.step(f"{prefix}/accuracy", [*env, self.python, *split_command(accuracy),
+                                             *self.arg("export_weights", weights), *self.arg("model_dir", save_dir)])
+        self.int8_step(prefix, env, save_dir, self.fp32_export_step(prefix, env, device))
+
+    def fp32_export_step(self, prefix, env, device):
+        """The optional FP32 export of the mode's line-9 weights, for the int8 step to compare with; returns its
+        folder ("" when there is none)."""
+        command = self.c.value("fp32_export", self.mode)
+        if not command:
+            return ""
+        if is_null(command):
+            self.step(f"{prefix}/fp32_export", skip=f"{self.c.where('fp32_export')} (fp32_export) is null")
+            return ""
+        weights = self.c.value("pretrained", self.mode)
+        if not weights or is_null(weights):
+            self.step(f"{prefix}/fp32_export", skip=f"line 9 names no FP32 weights in {self.mode}")
+            return ""
+        save_dir = f"{self.log_path}/{prefix}_fp32"
+        self.step(f"{prefix}/fp32_export", [
+            *env, self.python, *split_command(command),
+            *(self.arg("device", device) if self.c.flag("export_device") else []),
+            *self.arg("export_weights", weights), *self.arg("save_inference_dir", save_dir)],
+            check="model", check_arg=save_dir)
+        return save_dir
+
+    def int8_step(self, prefix, env, model_dir, fp32_dir=""):
+        """The harness's own int8 step on the export in MODEL_DIR (test_tipc/int8_check.py check): with and without
+        oneDNN int8 kernels on the inference images and the mode's data set; its failure stops nothing."""
+        options = self.c.value("int8_check")
+        self.int8_report = ""
+        if os.environ.get("TIPC_INT8_CHECK") == "0":
+            return  # turned off for this run (the harness says so once, in its hints)
+        if options is not None and is_null(options):
+            self.step(f"{prefix}/int8", skip=f"{self.c.where('int8_check')} (int8_check) is null")
+            return
+        data = (self.c.value("eval_data_path", self.mode) if self.c.get("eval_data_path")
+                else self.c.value("data_path", self.mode))
+        images = self.c.value("img_path")
+        self.int8_report = f"{self.log_path}/{prefix}_int8.json"
+        self.step(f"{prefix}/int8", [
+            *env, self.python, os.path.join(TIPC_DIR, "int8_check.py"), "check", f"--model-dir={model_dir}",
+            *([f"--images={images}"] if images and not is_null(images) else []),
+            *([f"--data={data}"] if data and not is_null(data) else []),
+            *([f"--fp32-model-dir={fp32_dir}"] if fp32_dir else []), f"--device={self.entry_kind}",
+            f"--report={self.int8_report}", *split_command(options or "")],
+            check="int8", check_arg=self.int8_report, int8_report=self.int8_report)
+
+    def infer_steps(self, prefix, env, kind, model_dir):
+        """Every line-28 device value x every line-29 batch size, and with the extension lines the loops:
+        oneDNN x threads x precision for a CPU value, TensorRT x precision for a GPU value."""
+        script = split_command(self.c.value("inference"))
+        workdir = self.c.value("infer_workdir") or ""
+        model_dir, img_path = from_workdir(model_dir, workdir), from_workdir(self.c.value("img_path"), workdir)
+        images = self.c.value("img_path") or ""  # what check_step.py predictions reads, from the repo root
+        device_values = (self.c.value("use_gpu") or "").split("|")
+        batches = (self.c.value("infer_batch_size") or "").split("|")
+        for use_gpu in [v or None for v in device_values]:
+            loops = ("use_tensorrt", "precision") if use_gpu and is_gpu_value(use_gpu) else (
+                "enable_mkldnn", "cpu_threads", "precision")
+            for combo in self.loop_combinations(loops):
+                tag = "_".join(f"{LOOPS[name][1]}_{word_safe(value)}" for name, _, value in combo if value)
+                for batch in [b or None for b in batches]:
+                    label = (f"{prefix}/infer_{infer_device_tag(use_gpu)}{'_' + tag if tag else ''}"
+                             f"_batchsize_{word_safe(batch or 'null')}")
+                    if kind == "cpu" and use_gpu and is_gpu_value(use_gpu):
+                        self.step(label, skip=f"{self.c.key('use_gpu')}={use_gpu} needs a GPU entry")
+                        continue
+                    self.step(label, [
+                        *env, self.python, *script, *self.arg("use_gpu", use_gpu),
+                        *[word for _, key, value in combo for word in key_words(key, value)],
+                        *self.arg("model_dir", model_dir), *self.arg("infer_batch_size", batch),
+                        *self.arg("img_path", img_path), *self.arg("benchmark", self.c.value("benchmark"))],
+                        check="predictions", check_arg=images, cwd=workdir, int8_report=self.int8_report,
+                        int8_switch=int8_switch(combo))
+
+    def loop_combinations(self, names):
+        """Every combination of the values of the loops NAMES, as ((name, key, value), ...)."""
+        combos = [()]
+        for name in names:
+            key, values = self.c.loop(name)
+            combos = [combo + ((name, key, value),) for combo in combos for value in values]
+        return combos
+
+    def hints(self):
+        """What is missing before the chain runs, with what makes it."""
+        hints = []
+        if os.environ.get("TIPC_INT8_CHECK") == "0":
+            hints.append("TIPC_INT8_CHECK=0: the int8 step is off for this run; nothing checks that the exported "
+                         "model runs in int8")
+        if self.mode == "whole_infer":
+            return hints
+        prepare = shell_word(os.path.join(TIPC_DIR, "prepare.sh"))
+        for name, what in (("data_path", "data set"), ("pretrained", "weights")):
+            value = self.c.value(name, self.mode)
+            if value and not is_null(value) and not os.path.exists(value):
+                hints.append(f"{what} '{value}' (config {self.c.where(name)}) not found: run bash "
+                             f"{prepare} {shell_word(self.c.path)} {self.mode} first")
+        return hints
+
+
+def prepare_plan(config, mode, devices):
+    """The variables prepare.sh acts on: (scalars, arrays)."""
+    if mode == "whole_infer":
+        return {"PREP_ACTION": "whole_infer", "PREP_WEIGHTS": config.value("train_model"),
+                "PREP_EXPORT_NULL": str(int(is_null(config.value("infer_export")))),
+                "PREP_MODEL_DIR": config.value("model_dir"),
+                "PREP_TRAIN_MODEL_NAME": config.value("train_model_name")}, {}
+    if mode != "whole_train_whole_infer":
+        return {"PREP_ACTION": "lite"}, {}
+    data_path = config.value("data_path", mode) or ""
+    weights = config.value("pretrained", mode)
+    where = config.where("fp32_pretrain")
+    out = {"PREP_ACTION": "whole", "PREP_DATA_PATH": data_path,
+           "PREP_BUILD_WHOLE": str(int(data_path.rstrip("/") in ("./whole_data", "whole_data"))),
+           "PREP_WEIGHTS": "" if not weights or is_null(weights) else weights, "PREP_FP32_WHERE": where,
+           "PREP_FP32_MISSING": (f"{where} (fp32_pretrain) gives no command that trains them"
+                                 if config.get("fp32_pretrain")
+                                 else "the config has no fp32_pretrain line that trains them")}
+    command = config.value("fp32_pretrain", mode)
+    if not command or is_null(command) or not out["PREP_WEIGHTS"]:
+        return out, {"PREP_FP32_ARGV": []}
+    index, entry = next(((i, e) for i, e, skip in selected_entries(config, devices) if not skip), (None, None))
+    if entry is None:
+        out["PREP_FP32_ERROR"] = (f"{config.path}:4: no gpu_list entry is selected by TIPC_DEVICES={devices}, so "
+                                  f"there is no device for the FP32 training ({where}); run with TIPC_DEVICES=all "
+                                  "or a kind of entry the config has")
+        return out, {"PREP_FP32_ARGV": []}
+    run_dir = (weights[: -len(".pdparams")] if weights.endswith(".pdparams") else weights) + "_train"
+    single = DeviceEntry.parse(entry.text.split(",")[0])  # the FP32 training runs as one process
+    argv = [*single.env(), config.value("python"), *split_command(command),
+            *key_words(config.key("device"), entry_device(config, index)),
+            *key_words(config.key("output_dir"), run_dir), *key_words(config.key("data_path"), data_path),
+            *(key_words(config.key("train_list"), config.value("train_list", mode))
+              if config.get("train_list") else [])]
+    out.update(PREP_FP32_RUN_DIR=run_dir, PREP_FP32_TRAINED=f"{run_dir}/{config.value('train_model_name')}")
+    return out, {"PREP_FP32_ARGV": argv}
+
+
+def int8_switch(combo):
+    """The loop arguments that would run an inference step of loop values COMBO ((name, key, value), ...) with int8
+    kernels, where the config's loop lines know them ("" : none): oneDNN on, precision int8."""
+    words = []
+    for name, key, value in combo:
+        if name == "enable_mkldnn" and value and value.lower() in ("false", "0", "no"):
+            words += key_words(key, "True")
+        elif name == "precision" and value and value.lower() not in ("int8", "auto"):
+            words += key_words(key, "int8")
+    return " ".join(words)
