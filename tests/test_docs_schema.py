@@ -7,7 +7,9 @@ compare their tables with it, and with the config the same bake wrote.
 
 No Paddle: tipc_config is imported from the template tree (it is copied into bakes unrendered).
 """
+import os
 import re
+import subprocess
 
 import pytest
 
@@ -145,3 +147,31 @@ def test_docs_address_extension_lines_by_name(project, lang):
     assert not positional, f"{rel}: extension lines addressed by position: {positional}"
     for name in ("accuracy_check", "enable_mkldnn", "cpu_threads", "precision", "use_tensorrt"):
         assert f"<{name}>" in text, f"{rel}: the command-assembly lines should name <{name}>"
+
+
+# ---------------------------------------------------------------- commands and runs: from the plan
+
+@pytest.mark.parametrize("gpu_list", ["-1", "-1|-1,-1|0|0,1", "0"])
+def test_docs_show_the_commands_the_harness_runs(cookies, gpu_list):
+    """The docs' dry-run example is the harness's own dry run of the example entry, and their inference table
+    lists only inference steps the harness runs: a CPU-only config has no GPU inference row."""
+    result = cookies.bake(extra_context={"gpu_list": gpu_list})
+    assert result.exit_code == 0, result.exception
+    project = result.project_path
+    config = CONFIG_REL.format(name=project.name)
+    proc = subprocess.run(["bash", "test_tipc/test_train_inference_python.sh", config, "lite_train_lite_infer"],
+                          cwd=project, capture_output=True, text=True, env={**os.environ, "TIPC_DRY_RUN": "1"})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    harness = [line for line in proc.stdout.splitlines() if line.startswith(("[dry-run] ", "[skip] "))]
+    for rel in DOCS.values():
+        text = (project / rel).read_text(encoding="utf-8")
+        assert "@@" not in text, f"{rel}: a marker was left unfilled"
+        example = [line for line in text.splitlines() if line.startswith(("[dry-run] ", "[skip] "))]
+        assert example == harness[:len(example)] and len(example) >= 6, (rel, example, harness)
+        rows = the_table(text, {"条目（第 4 行）", "Entry (line 4)"}, rel)
+        infer_rows = [row for row in rows if row[1].startswith("`infer_")]
+        assert infer_rows, f"{rel}: no inference rows"
+        has_gpu = "0" in gpu_list.split("|")
+        kinds = {row[0].split()[1] for row in infer_rows}
+        assert kinds == {"(CPU)" if "-1" in gpu_list else "(GPU)"} | ({"(GPU)"} if has_gpu else set()), rel
+        assert ("infer_gpu" in " ".join(r[1] for r in infer_rows)) == has_gpu, rel

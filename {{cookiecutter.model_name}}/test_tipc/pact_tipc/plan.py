@@ -56,6 +56,7 @@ class Planner:
         self.steps = []
         self.entry_kind = "cpu"
         self.int8_report = ""  # the report of the current chain's int8 step ("" : none planned)
+        self.int8_off = os.environ.get("TIPC_INT8_CHECK") == "0"  # the int8 step turned off for this run
 
     def step(self, label, argv=(), **kwargs):
         kind = label.rsplit("/", 1)[1].split("_", 1)[0]  # train, eval, export, fp32, accuracy, int8, infer
@@ -180,7 +181,7 @@ class Planner:
         oneDNN int8 kernels on the inference images and the mode's data set; its failure stops nothing."""
         options = self.c.value("int8_check")
         self.int8_report = ""
-        if os.environ.get("TIPC_INT8_CHECK") == "0":
+        if self.int8_off:
             return  # turned off for this run (the harness says so once, in its hints)
         if options is not None and is_null(options):
             self.step(f"{prefix}/int8", skip=f"{self.c.where('int8_check')} (int8_check) is null")
@@ -236,7 +237,7 @@ class Planner:
     def hints(self):
         """What is missing before the chain runs, with what makes it."""
         hints = []
-        if os.environ.get("TIPC_INT8_CHECK") == "0":
+        if self.int8_off:
             hints.append("TIPC_INT8_CHECK=0: the int8 step is off for this run; nothing checks that the exported "
                          "model runs in int8")
         if self.mode == "whole_infer":
