@@ -1,9 +1,9 @@
 """Validate the answers before anything is generated: a bad answer leaves nothing on disk.
 
 Every answer becomes part of test_tipc/configs/<model_name>/train_pact_infer_python.txt. The rules for what a
-config line may hold are the generated tree's own (test_tipc/tipc_config.py, which the config checker and the
-harness use), so a bake and a hand-edited config are held to the same standard. This hook only knows which
-answer fills which config field, and what to tell the contributor to enter instead.
+config line may hold are the generated tree's own (test_tipc/tipc_config.py over the package test_tipc/pact_tipc,
+which the config checker and the harness use), so a bake and a hand-edited config are held to the same standard.
+This hook only knows which answer fills which config field, and what to tell the contributor to enter instead.
 """
 import importlib.util
 import json
@@ -72,7 +72,7 @@ def template_dir():
 
 
 def load_rules():
-    """test_tipc/tipc_config.py of this template: the config's schema and rules."""
+    """test_tipc/tipc_config.py of this template: the names of the config's schema and rules (package pact_tipc)."""
     tree = "{% raw %}{{cookiecutter.model_name}}{% endraw %}"  # the template's own folder name, not rendered
     path = os.path.join(template_dir(), tree, "test_tipc", "tipc_config.py")
     if not os.path.isfile(path):

@@ -17,7 +17,8 @@ TIPC_DIR = TEMPLATE_ROOT / "{{cookiecutter.model_name}}" / "test_tipc"
 
 
 def load_tipc_config():
-    """test_tipc/tipc_config.py of the template tree (copied into bakes unrendered): the config's schema and rules."""
+    """test_tipc/tipc_config.py of the template tree (copied into bakes unrendered): the names of the config's
+    schema and rules, which live in the package test_tipc/pact_tipc."""
     spec = importlib.util.spec_from_file_location("tipc_config", TIPC_DIR / "tipc_config.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -1,7 +1,8 @@
-"""The generated docs' tables of config lines agree with the schema in test_tipc/tipc_config.py.
+"""The generated docs' tables of config lines agree with the schema (test_tipc/pact_tipc/schema.py),
+and their commands with the harness's plan.
 
 test_tipc/docs/test_train_pact_inference_python{,_en}.md describe the config in two tables: the 32 lines by
-position (line number, key, meaning, value) and the optional extension lines by name. tipc_config.py is the one
+position (line number, key, meaning, value) and the optional extension lines by name. pact_tipc/schema.py is the one
 home of the schema (FIELDS, EXTENSIONS, LEGACY_POSITIONS); these tests read the rendered docs of both layouts and
 compare their tables with it, and with the config the same bake wrote.
 

@@ -9,8 +9,8 @@ Usage (from the repo root, as the shell scripts run it):
 Each problem is one line, ``CONFIG:LINE: <what the line is> (line N): expected ..., found '...'``, on stderr;
 the exit status is 2 when there is any. When a line was deleted or added in the middle, a message names the
 first displaced line, what belongs there and what is there instead. Script paths and the line-3 python are
-looked up from the current directory. The rules live in tipc_config.py next to this file, which the harness
-and prepare.sh run too. Standard library only.
+looked up from the current directory. The rules live in the package pact_tipc next to this file (tipc_config.py is
+its command line), which the harness and prepare.sh run too. Standard library only.
 """
 import argparse
 import os
