@@ -269,3 +269,233 @@ def test_digits_read_directly_match_load_digits(monkeypatch):
     monkeypatch.setattr(mod.os.path, "isfile", lambda path: False)  # CSV "not found": fallback path
     images2, target2 = mod.load_digits_arrays("test")
     assert np.array_equal(images2, reference.images) and np.array_equal(target2, reference.target)
+
+
+# --------------------------------------------------------------------------- segmentation (--task segmentation)
+
+IMAGES_MODULE = TEMPLATE_ROOT / "{{cookiecutter.model_name}}" / "test_tipc" / "pact_tipc" / "images.py"
+SEG_SPLIT_DIRS = ("train", "train_labels", "val", "val_labels")
+
+
+def load_images_module():
+    """pact_tipc/images.py of the template (standard library only), imported by its path."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("template_images_for_lite_data", IMAGES_MODULE)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def build_segmentation(tmp_path, *args, output="seg.tar"):
+    result = run("--task", "segmentation", "--output", output, *args, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    return tmp_path / output, result
+
+
+def extract(tar_path, dest):
+    with tarfile.open(tar_path) as tar:
+        if hasattr(tarfile, "data_filter"):
+            tar.extractall(dest, filter="data")
+        else:  # pragma: no cover - Python without extraction filters
+            tar.extractall(dest)
+    return dest
+
+
+def seg_files(tar_path, folder):
+    """[file name] of <root>/<folder>/, in tarball order."""
+    return [m.name.split("/")[2] for m in members(tar_path) if m.isfile() and m.name.split("/")[1] == folder]
+
+
+def png_arrays(tar_path, root, folder):
+    """{file name: (PIL format, mode, size, array)} of the PNGs in <root>/<folder>/."""
+    out = {}
+    with tarfile.open(tar_path) as tar:
+        for name in seg_files(tar_path, folder):
+            img = Image.open(io.BytesIO(tar.extractfile(f"{root}/{folder}/{name}").read()))
+            out[name] = (img.format, img.mode, img.size, np.asarray(img))
+    return out
+
+
+def test_segmentation_tarball_layout(tmp_path):
+    tar_path, result = build_segmentation(tmp_path)
+    assert "train 32 images" in result.stdout and "val 8 images" in result.stdout
+    ms = members(tar_path)
+    dirs = sorted(m.name for m in ms if m.isdir())
+    assert dirs == ["lite_data"] + [f"lite_data/{d}" for d in SEG_SPLIT_DIRS]
+    assert all(m.isdir() or m.isfile() for m in ms)
+    top_files = sorted(m.name for m in ms if m.isfile() and m.name.count("/") == 1)
+    assert top_files == ["lite_data/labels.txt", "lite_data/train_list.txt", "lite_data/val_list.txt"]
+    for split, count in (("train", 32), ("val", 8)):
+        names = [f"{i:03d}.png" for i in range(count)]
+        assert seg_files(tar_path, split) == names
+        assert seg_files(tar_path, f"{split}_labels") == names
+    # Reproducible metadata, as the classification tarball has.
+    for m in ms:
+        assert (m.mtime, m.uid, m.gid, m.uname, m.gname) == (0, 0, 0, "", "")
+        assert m.mode == (0o755 if m.isdir() else 0o644)
+    with tarfile.open(tar_path) as tar:
+        assert tar.extractfile("lite_data/labels.txt").read() == b"0 background\n1 digit\n"
+        for split, count in (("train", 32), ("val", 8)):
+            text = tar.extractfile(f"lite_data/{split}_list.txt").read().decode("utf-8")
+            assert text == "".join(f"{split}/{i:03d}.png {split}_labels/{i:03d}.png\n" for i in range(count))
+
+
+def test_segmentation_images_and_masks(tmp_path):
+    tar_path, _ = build_segmentation(tmp_path)
+    for split in ("train", "val"):
+        images = png_arrays(tar_path, "lite_data", split)
+        masks = png_arrays(tar_path, "lite_data", f"{split}_labels")
+        assert sorted(images) == sorted(masks)
+        for name, (fmt, mode, size, array) in images.items():
+            assert (fmt, mode, size, array.shape) == ("PNG", "RGB", (64, 64), (64, 64, 3))
+            mfmt, mmode, msize, mask = masks[name]
+            assert (mfmt, mmode, msize, mask.shape) == ("PNG", "L", (64, 64), (64, 64))
+            assert set(np.unique(mask).tolist()) == {0, 1}, f"{split}/{name}: mask values {np.unique(mask)}"
+        # Masks differ from sample to sample (the digit's shape, size and place vary).
+        distinct = {masks[name][3].tobytes() for name in masks}
+        assert len(distinct) == len(masks)
+
+
+def test_segmentation_list_lines_resolve_to_files(tmp_path):
+    tar_path, _ = build_segmentation(tmp_path)
+    root = extract(tar_path, tmp_path / "out") / "lite_data"
+    for split in ("train", "val"):
+        lines = (root / f"{split}_list.txt").read_bytes().decode("utf-8").split("\n")
+        assert lines[-1] == "" and "\r" not in "".join(lines)
+        for line in lines[:-1]:
+            image, label = line.split(" ")  # exactly one space, as paddleseg.datasets.Dataset splits
+            assert image.startswith(f"{split}/") and label.startswith(f"{split}_labels/")
+            assert (root / image).is_file() and (root / label).is_file()
+            assert Image.open(root / image).size == Image.open(root / label).size
+
+
+def test_segmentation_is_learnable_from_brightness(tmp_path):
+    """The digit is bright on a dark background: brightness alone must already give nearly every mask pixel."""
+    tar_path, _ = build_segmentation(tmp_path)
+    images = png_arrays(tar_path, "lite_data", "val")
+    masks = png_arrays(tar_path, "lite_data", "val_labels")
+    for name, (_, _, _, image) in images.items():
+        mask = masks[name][3]
+        bright = image.astype(float).mean(axis=-1) > 140
+        assert (bright == (mask == 1)).mean() > 0.95, name
+        assert 0.02 < mask.mean() < 0.4, name  # the digit is neither a speck nor the whole image
+        # A textured, noisy background, not a flat colour: its pixels vary, also from one pixel to the next.
+        assert image[mask == 0].std(axis=0).min() > 3, name
+        step = np.abs(np.diff(image.astype(float), axis=1))[(mask[:, 1:] == 0) & (mask[:, :-1] == 0)]
+        assert step.mean() > 4, name
+
+
+def test_segmentation_builds_are_byte_identical(tmp_path):
+    first, second = tmp_path / "first", tmp_path / "second dir"
+    first.mkdir()
+    second.mkdir()
+    a, _ = build_segmentation(first)
+    b, _ = build_segmentation(second, output="other/x.tar")
+    assert a.read_bytes() == b.read_bytes()
+    assert not [p for p in tmp_path.rglob("*.part")], "temporary file left behind"
+    c, _ = build_segmentation(first, "--image-size", "32", output="small.tar")
+    assert c.read_bytes() != a.read_bytes()
+    assert {v[2] for v in png_arrays(c, "lite_data", "train").values()} == {(32, 32)}
+
+
+def test_segmentation_counts_and_whole_set(tmp_path):
+    small, result = build_segmentation(tmp_path, "--train-count", "5", "--val-count", "3", "--root-name", "seg",
+                                       output="small.tar")
+    assert "train 5 images" in result.stdout and "val 3 images" in result.stdout
+    assert seg_files(small, "train") == seg_files(small, "train_labels") == [f"{i:03d}.png" for i in range(5)]
+    assert seg_files(small, "val_labels") == [f"{i:03d}.png" for i in range(3)]
+    assert {m.name.split("/")[0] for m in members(small)} == {"seg"}
+
+    # The whole set, called as prepare.sh builds whole_data: 0 = every digits sample, every 5th one in val.
+    whole, _ = build_segmentation(tmp_path, "--train-count", "0", "--val-count", "0", "--root-name", "whole_data",
+                                  output="whole.tar")
+    train, val = seg_files(whole, "train"), seg_files(whole, "val")
+    assert len(train) >= 256 and len(val) >= 64
+    assert (len(train), len(val)) == (1438, 359)
+    # Names are zero-padded per split to the width its last number needs (3 at least), so name order = list order.
+    assert train == [f"{i:04d}.png" for i in range(1438)] and val == [f"{i:03d}.png" for i in range(359)]
+    assert seg_files(whole, "train_labels") == train and seg_files(whole, "val_labels") == val
+    with tarfile.open(whole) as tar:
+        lines = tar.extractfile("whole_data/train_list.txt").read().decode().splitlines()
+        assert lines[0] == "train/0000.png train_labels/0000.png" and len(lines) == 1438
+        assert tar.extractfile("whole_data/val_list.txt").read().decode().count("\n") == 359
+        whole_first = tar.extractfile("whole_data/val/000.png").read()
+    # One count 0, the other not: the first samples of the other part.
+    mixed, _ = build_segmentation(tmp_path, "--train-count", "0", "--val-count", "2", "--image-size", "16",
+                                  output="mixed.tar")
+    assert len(seg_files(mixed, "train")) == 1438 and len(seg_files(mixed, "val")) == 2
+    # A sample looks the same in every set it is in: the lite set's first val image is the whole set's.
+    with tarfile.open(small) as tar:
+        assert tar.extractfile("seg/val/000.png").read() == whole_first
+
+
+def test_segmentation_bad_options_exit_2(tmp_path):
+    cases = [
+        (("--task", "segmentation", "--train-count", "1439"), "--train-count"),
+        (("--task", "segmentation", "--val-count", "360"), "--val-count"),
+        (("--task", "segmentation", "--image-size", "15"), "--image-size"),
+        (("--task", "segmentation", "--num-classes", "0"), "--num-classes"),
+        (("--task", "segmentation", "--train-per-class", "0", "--val-per-class", "0"), "--train-per-class"),
+        (("--task", "segmentation", "--source", str(tmp_path)), "--source"),
+        (("--task", "segmentation", "--root-name", "a/b"), "--root-name"),
+        (("--train-count", "3"), "--task segmentation"),
+        (("--task", "detection"), "--task"),
+    ]
+    for args, expected in cases:
+        result = run(*args, "--output", "x.tar", cwd=tmp_path)
+        assert result.returncode == 2, (args, result.stdout)
+        assert expected in result.stderr, (args, result.stderr)
+    assert not (tmp_path / "x.tar").exists()
+
+
+def test_segmentation_demo_image(tmp_path):
+    for name, fmt in (("demo.png", "PNG"), ("demo.jpg", "JPEG")):
+        result = run("--task", "segmentation", "--demo-image", f"imgs/{name}", cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        img = Image.open(tmp_path / "imgs" / name)
+        assert img.format == fmt and img.mode == "RGB" and img.size == (224, 224)
+    assert not (tmp_path / "test_images").exists()  # demo mode writes no tarball
+    # Not the classification demo (a grey digit on black): a coloured, textured background.
+    png = np.asarray(Image.open(tmp_path / "imgs" / "demo.png"), dtype=float)
+    assert png.std(axis=(0, 1)).min() > 10 and np.abs(png[..., 0] - png[..., 1]).max() > 10
+
+
+def test_classification_build_is_unchanged(tmp_path):
+    """--task classification is the default, and its tarball is the one earlier versions of the script wrote."""
+    import hashlib
+
+    default = run("--output", "a.tar", cwd=tmp_path)
+    explicit = run("--task", "classification", "--output", "b.tar", cwd=tmp_path)
+    assert default.returncode == explicit.returncode == 0, default.stderr + explicit.stderr
+    assert (tmp_path / "a.tar").read_bytes() == (tmp_path / "b.tar").read_bytes()
+    # Names, types, modes and the label lists' bytes, pinned (the JPEG bytes depend on the libjpeg build).
+    digest = hashlib.sha256()
+    with tarfile.open(tmp_path / "a.tar") as tar:
+        for m in tar.getmembers():
+            digest.update(f"{m.name} {m.type} {m.mode:o}\n".encode())
+            if m.name.endswith(".txt"):
+                digest.update(tar.extractfile(m).read())
+    assert digest.hexdigest() == "f0fc5247cee4217a69cb4238fbbb9e43ef01429017475ce2a2c761505b555595"
+
+
+def test_read_label_list_gives_segmentation_lines_no_class_label(tmp_path):
+    images = load_images_module()
+    tar_path, _ = build_segmentation(tmp_path)
+    root = extract(tar_path, tmp_path / "out") / "lite_data"
+    rows = images.read_label_list(str(root / "val_list.txt"))
+    assert [label for _, label in rows] == [None] * 8
+    assert rows == [(str(root / "val" / f"{i:03d}.png"), None) for i in range(8)]
+    # Inference reads the images of a segmentation list, never its label images.
+    assert images.input_images(str(root / "val_list.txt")) == [image for image, _ in rows]
+
+
+def test_read_label_list_class_labels(tmp_path):
+    images = load_images_module()
+    lst = tmp_path / "list.txt"
+    lst.write_text("a.jpg 3\n\nb.jpg -1\nc.jpg\nd.jpg --3\ne.jpg \u00b2\nf.png labels/7.png\ng.png 7.png\n"
+                   "h.jpg 12 extra\n", encoding="utf-8")
+    rows = images.read_label_list(str(lst))
+    assert rows == [(str(tmp_path / name), label) for name, label in
+                    [("a.jpg", 3), ("b.jpg", -1), ("c.jpg", None), ("d.jpg", None), ("e.jpg", None),
+                     ("f.png", None), ("g.png", None), ("h.jpg", 12)]]

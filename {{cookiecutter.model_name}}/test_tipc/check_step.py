@@ -5,6 +5,7 @@
     python3 test_tipc/check_step.py model FOLDER                the export left an inference model in FOLDER
     python3 test_tipc/check_step.py predictions LOG IMG_PATH [PATTERN WHERE]
                                                                 inference printed a result for each image
+    python3 test_tipc/check_step.py outputs FOLDER IMG_PATH     inference wrote a result file for each image
     <config python> test_tipc/check_step.py cuda                this python's Paddle can run a GPU entry
 
 Prints the problem and exits 1, or prints nothing and exits 0. Standard library only, but for ``cuda``, which
@@ -22,7 +23,8 @@ USAGE = __doc__.split("\n\n")[1]
 
 def main(argv):
     checks = {"weights": (step_checks.weights, 2, 2), "model": (step_checks.model, 1, 1),
-              "predictions": (step_checks.predictions, 2, 4), "cuda": (step_checks.cuda_problem, 0, 0)}
+              "predictions": (step_checks.predictions, 2, 4), "outputs": (step_checks.outputs, 2, 2),
+              "cuda": (step_checks.cuda_problem, 0, 0)}
     if not argv or argv[0] not in checks or not checks[argv[0]][1] <= len(argv) - 1 <= checks[argv[0]][2]:
         print(USAGE, file=sys.stderr)
         return 2

@@ -58,7 +58,7 @@ func_load_plan() { # plan|prepare CONFIG MODE
 }
 
 # check_step.py: what a step that exited 0 must have done.
-func_check_step() { # weights FILE WHERE | model FOLDER | predictions LOG IMG_PATH [PATTERN WHERE]
+func_check_step() { # weights FILE WHERE | model FOLDER | predictions LOG IMG_PATH [PATTERN WHERE] | outputs FOLDER IMG_PATH
     func_tipc_python check_step.py "$@"
 }
 

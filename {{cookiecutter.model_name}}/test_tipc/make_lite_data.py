@@ -51,12 +51,31 @@ members (label lists included) in sorted order, mtime 0, uid/gid 0, no user/grou
 temporary file beside the output and renamed into place, so an interrupted run never leaves a
 half-written tarball.
 
+Segmentation (--task segmentation; the default --task classification is everything above)
+  A digits segmentation set in the layout PaddleSeg's ``paddleseg.datasets.Dataset`` reads (dataset_root
+  ``lite_data``, train_path ``lite_data/train_list.txt``, val_path ``lite_data/val_list.txt``, num_classes 2):
+    lite_data/train/<NNN>.png, lite_data/val/<NNN>.png    RGB images, --image-size S x S (default 64, at least 16)
+    lite_data/train_labels/<NNN>.png, .../val_labels/...  masks, mode "L": 0 = background, 1 = digit
+    lite_data/train_list.txt, lite_data/val_list.txt      ``train/000.png train_labels/000.png`` per image
+    lite_data/labels.txt                                  ``0 background`` and ``1 digit``
+  Each image is one digits sample, upscaled (bilinear) to a square at a per-sample size and offset, blended in
+  bright on a dark noisy background; its mask is 1 where the digit's grey level is above half. Every 5th digits
+  sample (positions 4, 9, 14, ...) is in the val part, the others in the train part; --train-count N and
+  --val-count M take the first N and M of those parts, 0 = the whole part. The defaults, 32 train + 8 val, give a
+  tarball of a few hundred KB; --train-count 0 --val-count 0 gives the whole set, 1438 train + 359 val.
+  --source, --num-classes, --train-per-class and --val-per-class are classification options (an error here),
+  --train-count and --val-count segmentation ones. With --demo-image, a 224x224 image like the val images.
+  The code is in pact_tipc/seg_data.py; the reproducibility rules below hold for it too (PNG instead of JPEG).
+
 Examples
   python test_tipc/make_lite_data.py                                   # digits -> test_images/lite_data.tar
   python test_tipc/make_lite_data.py --source /data/ILSVRC2012 --num-classes 8 --train-per-class 2 --val-per-class 2
   python test_tipc/make_lite_data.py --num-classes 0 --train-per-class 0 --val-per-class 0 \\
       --output test_images/digits_full.tar                             # the whole digits set (~1800 images)
   python test_tipc/make_lite_data.py --demo-image images/demo.jpg      # regenerate the inference demo image
+  python test_tipc/make_lite_data.py --task segmentation               # digits masks -> test_images/lite_data.tar
+  python test_tipc/make_lite_data.py --task segmentation --train-count 0 --val-count 0 \\
+      --root-name whole_data --output test_images/whole_data.tar       # the whole segmentation set
 
 Exit status: 0 on success, 2 for bad arguments or inputs (the message says what to change),
 1 when the output cannot be written.
@@ -75,6 +94,9 @@ except ImportError:  # pragma: no cover - exercised only without Pillow
 
 PROG = "make_lite_data.py"
 DIGITS = "digits"
+CLASSIFICATION, SEGMENTATION = "classification", "segmentation"
+CLASSIFICATION_ONLY = ("source", "num_classes", "train_per_class", "val_per_class")
+SEGMENTATION_ONLY = ("train_count", "val_count")
 DEFAULT_OUTPUT = os.path.join("test_images", "lite_data.tar")
 VAL_EVERY = 5  # with a count of 0 ("all"), every 5th image of a class goes to val
 JPEG_OPTIONS = {"format": "JPEG", "quality": 90, "subsampling": 0, "optimize": False, "progressive": False}
@@ -427,9 +449,13 @@ def build_parser():
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Build the TIPC lite_data tarball (ImageFolder train/val) from the scikit-learn "
-                    "digits images or from an ImageNet-style folder. Same inputs give a byte-identical tarball.",
-        epilog="0 for --num-classes/--train-per-class/--val-per-class means 'all'. "
+                    "digits images or from an ImageNet-style folder, or (--task segmentation) a digits "
+                    "segmentation set for PaddleSeg. Same inputs give a byte-identical tarball.",
+        epilog="0 for --num-classes/--train-per-class/--val-per-class/--train-count/--val-count means 'all'. "
                "See the module docstring for the selection rules.")
+    parser.add_argument("--task", choices=(CLASSIFICATION, SEGMENTATION), default=CLASSIFICATION,
+                        help="classification (default): ImageFolder class folders; segmentation: images, masks "
+                             "and PaddleSeg lists (see the module docstring)")
     src = parser.add_argument_group("source")
     src.add_argument("--source", default=DIGITS,
                      help="'digits' (default, offline: scikit-learn's handwritten digits) or PATH to a folder "
@@ -443,6 +469,11 @@ def build_parser():
                      help="first M images per class for val (default 4; 0 = all)")
     src.add_argument("--image-size", type=_size, default=64, metavar="S",
                      help="digits: S x S; folder images: short side S, aspect kept (default 64)")
+    seg = parser.add_argument_group("segmentation (--task segmentation)")
+    seg.add_argument("--train-count", type=_count, metavar="N",
+                     help="first N samples of the train part (default 32; 0 = all 1438)")
+    seg.add_argument("--val-count", type=_count, metavar="M",
+                     help="first M samples of the val part (default 8; 0 = all 359)")
     out = parser.add_argument_group("output")
     out.add_argument("--output", default=DEFAULT_OUTPUT,
                      help=f"tarball to write, parent folders created (default {DEFAULT_OUTPUT})")
@@ -459,10 +490,62 @@ def _classes_text(classes):
     return shown + (f", ... ({len(classes)} in all)" if len(classes) > 10 else "")
 
 
+def _checked_root_name(root_name):
+    if not root_name or root_name in (".", "..") or "/" in root_name or "\\" in root_name:
+        raise LiteDataError(f"--root-name {root_name!r} must be a single folder name such as lite_data")
+    return root_name
+
+
+def _seg_data():
+    """pact_tipc.seg_data, the segmentation builder, from the folder of this script."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    if here not in sys.path:
+        sys.path.insert(0, here)  # when run by path from elsewhere (runpy), the folder is not on sys.path
+    from pact_tipc import seg_data
+
+    return seg_data
+
+
+def _check_task_options(parser, args):
+    """Options of the other task given a value of their own: an error, as they would be ignored."""
+    wrong = CLASSIFICATION_ONLY if args.task == SEGMENTATION else SEGMENTATION_ONLY
+    given = [name for name in wrong if getattr(args, name) != parser.get_default(name)]
+    if given:
+        flags = ", ".join("--" + name.replace("_", "-") for name in given)
+        hint = ("use --train-count/--val-count (0 = all) for the segmentation set"
+                if args.task == SEGMENTATION else "they need --task segmentation")
+        raise LiteDataError(f"{flags} not used with --task {args.task}; {hint}")
+
+
+def _main_segmentation(args):
+    """Build the segmentation tarball or demo image; the exit status."""
+    seg_data = _seg_data()
+    lite = sys.modules[__name__]
+    if args.demo_image:
+        index = seg_data.write_demo_image(lite, args.demo_image)
+        size_kb = os.path.getsize(args.demo_image) / 1024
+        print(f"wrote {args.demo_image}: segmentation demo (digits image #{index}), "
+              f"{DEMO_SIZE}x{DEMO_SIZE} RGB, {size_kb:.1f} KB")
+        return 0
+    root_name = _checked_root_name(args.root_name)
+    seg_data.check_size(lite, args.image_size)
+    train_count = seg_data.DEFAULT_TRAIN_COUNT if args.train_count is None else args.train_count
+    val_count = seg_data.DEFAULT_VAL_COUNT if args.val_count is None else args.val_count
+    picked, images = seg_data.plan(lite, train_count, val_count)
+    seg_data.write_tarball(lite, args.output, root_name, picked, images, args.image_size)
+    size = os.path.getsize(args.output)
+    print(f"wrote {args.output}: segmentation (background, digit), train {len(picked['train'])} images, "
+          f"val {len(picked['val'])} images (each with a mask), {size / 1024:.1f} KB")
+    return 0
+
+
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        _check_task_options(parser, args)
+        if args.task == SEGMENTATION:
+            return _main_segmentation(args)
         if args.demo_image:
             if args.source != DIGITS:
                 raise LiteDataError("--demo-image always uses the digits data; drop --source")
@@ -471,9 +554,7 @@ def main(argv=None):
             print(f"wrote {args.demo_image}: digit {DEMO_DIGIT} (digits image #{index}), "
                   f"{DEMO_SIZE}x{DEMO_SIZE} RGB JPEG, {size_kb:.1f} KB")
             return 0
-        root_name = args.root_name
-        if not root_name or root_name in (".", "..") or "/" in root_name or "\\" in root_name:
-            raise LiteDataError(f"--root-name {root_name!r} must be a single folder name such as lite_data")
+        root_name = _checked_root_name(args.root_name)
         classes, plan = plan_digits(args) if args.source == DIGITS else plan_folder(args)
         write_tarball(args.output, root_name, plan, classes)
     except LiteDataError as exc:

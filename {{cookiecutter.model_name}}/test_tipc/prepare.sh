@@ -14,6 +14,9 @@
 #       Existing weights are kept (delete them to train again).
 #   whole_infer: check that the weights on config line 24 exist (line 25 null: that the folder of
 #       line 30 holds an inference model).
+# With the config's task:segmentation line the data sets are segmentation sets (images, label PNGs and
+# "image label" list files, as PaddleSeg reads them) built from the same digits, in
+# test_images/<lite_data|whole_data>_segmentation.tar.
 # What to make comes from tipc_config.py next to this script, which reads the config.
 # Safe to repeat in the same directory. Exit status: 0 ready, 1 something is missing or broken,
 # 2 bad argument or config.
@@ -29,8 +32,6 @@ MODE=$2
 func_load_plan prepare "$CONFIG" "$MODE" || exit 2
 python=$PREP_PYTHON
 
-LITE_TAR=test_images/lite_data.tar
-WHOLE_TAR=test_images/whole_data.tar
 
 fail() {
     printf 'prepare.sh: %s\n' "$*" >&2
@@ -88,8 +89,7 @@ check_whole_infer_inputs() {
 # The data set of line 11 for this mode: ./whole_data is built from the bundled digits, another path must exist.
 prepare_full_data() {
     if [[ $PREP_BUILD_WHOLE == 1 ]]; then
-        prepare_data "$WHOLE_TAR" whole_data --num-classes 0 --train-per-class 0 --val-per-class 0 \
-            --root-name whole_data
+        prepare_data "$PREP_TAR" whole_data "${PREP_MAKE_ARGS[@]}"
     fi
     [[ -e $PREP_DATA_PATH ]] || fail "$CONFIG:11: data set '$PREP_DATA_PATH' does not exist." \
         "whole_train_whole_infer trains on a full ImageFolder data set: provide $PREP_DATA_PATH/train/<class>/*.jpg" \
@@ -148,7 +148,7 @@ done
 trap 'rm -rf -- "$prepare_lock"' EXIT
 
 case $PREP_ACTION in
-    lite) prepare_data "$LITE_TAR" lite_data ;;
+    lite) prepare_data "$PREP_TAR" lite_data "${PREP_MAKE_ARGS[@]}" ;;
     whole_infer) check_whole_infer_inputs ;;
     whole)
         prepare_full_data

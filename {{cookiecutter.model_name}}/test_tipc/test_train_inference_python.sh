@@ -148,30 +148,19 @@ check_cuda_once() {
     cuda_problem=""
 }
 
-# What a step that exited 0 must have done (the plan's S_CHECK): check_step.py prints why the step did not do its
-# work and returns 1, or prints nothing.
-check_done() { # LOG weights FILE | LOG model FOLDER | LOG predictions IMG_PATH
-    local log=$1
-    shift
-    case $1 in
-        weights) func_check_step weights "$2" "$PLAN_WEIGHTS_LINE" ;;
-        model) func_check_step model "$2" ;;
-        predictions)
-            if [[ -n $PLAN_INFER_PATTERN ]]; then
-                func_check_step predictions "$log" "$2" "$PLAN_INFER_PATTERN" "$PLAN_INFER_PATTERN_WHERE"
-            else
-                func_check_step predictions "$log" "$2"
-            fi
-            ;;
-        *) return 0 ;; # int8: the int8 step's exit status says it all
-    esac
+# What a step that exited 0 must have done: check_step.py with the plan's arguments for the step (S_CHECK_ARGV_<i>:
+# weights, model, predictions or outputs and what they check) prints why the step did not do its work and returns
+# 1, or prints nothing; a step without them (the int8 step) is judged by its exit status.
+check_done() { # CHECK_ARGV (an array name)
+    local -n words=$1
+    ((${#words[@]} == 0)) || func_check_step "${words[@]}"
 }
 
 # Run one step: the command ARGV (an array name) in folder CWD (empty: here) with stdout+stderr in LOG; when it
 # exits 0, CHECK (see check_done) must hold too. Returns 0 when the step passed, 1 when it failed (whatever its
 # exit status: a script may exit 3).
-run_step() { # LABEL LOG ARGV CHECK CHECK_ARG CWD TIMEOUT INT8_REPORT INT8_SWITCH
-    local label=$1 log=$2 check=$4 check_arg=$5 cwd=$6 limit=${TIPC_STEP_TIMEOUT:-$7} int8_report=$8 int8_switch=$9
+run_step() { # LABEL LOG ARGV CHECK CHECK_ARGV CWD TIMEOUT INT8_REPORT INT8_SWITCH
+    local label=$1 log=$2 check=$4 check_argv=$5 cwd=$6 limit=${TIPC_STEP_TIMEOUT:-$7} int8_report=$8 int8_switch=$9
     local status end_us hint problem note="" verdict
     local fired="$TIPC_TMP/timed_out"
     local -n argv=$3
@@ -228,7 +217,7 @@ run_step() { # LABEL LOG ARGV CHECK CHECK_ARG CWD TIMEOUT INT8_REPORT INT8_SWITC
         status=124
     fi
     current_pid=""
-    if [[ $status -eq 0 ]] && ! problem=$(check_done "$log" "$check" "$check_arg"); then
+    if [[ $status -eq 0 ]] && ! problem=$(check_done "$check_argv"); then
         printf '%s\n' "$problem" >> "$log"
         status=1
     fi
@@ -413,7 +402,7 @@ for index in "${!S_LABEL[@]}"; do
         [[ -z $chain_skip ]] && chain_skip=${S_THEN_SKIP[index]}
         continue
     fi
-    if ! run_step "$label" "${S_LOG[index]}" "S_ARGV_$index" "${S_CHECK[index]}" "${S_CHECK_ARG[index]}" \
+    if ! run_step "$label" "${S_LOG[index]}" "S_ARGV_$index" "${S_CHECK[index]}" "S_CHECK_ARGV_$index" \
         "${S_CWD[index]}" "${S_TIMEOUT[index]}" "${S_INT8_REPORT[index]}" "${S_INT8_SWITCH[index]}"; then
         [[ -z $chain_skip ]] && chain_skip=${S_ON_FAIL[index]}
     fi

@@ -66,16 +66,14 @@ def plan_variables(config, mode, devices):
     steps = planner.plan(devices)
     out = {"PLAN_MODEL_NAME": config.value("model_name"), "PLAN_GPU_LIST": config.value("gpu_list"),
            "PLAN_LOG_PATH": planner.log_path,
-           "PLAN_WEIGHTS_LINE": config.where("train_model_name") + ", " + config.key("train_model_name"),
            "PLAN_HINTS": planner.hints(), "PLAN_PYTHON": config.value("python"),
-           "PLAN_INFER_PATTERN": config.value("infer_pattern") or "",
-           "PLAN_INFER_PATTERN_WHERE": config.where("infer_pattern") if config.get("infer_pattern") else "",
            "PLAN_INT8_STRICT": str(int(config.flag("int8_strict"))),
            "C_SKIP": [c.skip for c in planner.chains], "C_GPU": [int(c.needs_gpu) for c in planner.chains]}
     for field in Step._fields:
-        if field != "argv":
+        if field not in ("argv", "check_argv"):
             out[f"S_{field.upper()}"] = [getattr(s, field) for s in steps]
     out.update((f"S_ARGV_{i}", list(s.argv)) for i, s in enumerate(steps))
+    out.update((f"S_CHECK_ARGV_{i}", list(s.check_argv)) for i, s in enumerate(steps))
     return out
 
 

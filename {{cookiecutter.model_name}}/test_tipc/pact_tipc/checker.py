@@ -5,10 +5,10 @@ from .devices import DeviceEntry
 from .layout import find_shift
 from .repo_checks import repo_problems
 from .schema import (ALTERNATIVES, BY_LINE, EXTENSIONS, FIELD, FIELDS, FIXED_KEYS, HEADER_LINES, MODE_ITEMS,
-                     MODES, PER_MODE_VALUE, REQUIRED_LINES, SINGLE_VALUES, TIPC_DIR)
+                     MODES, PER_MODE_VALUE, REQUIRED_LINES, SINGLE_VALUES, TASKS, TIPC_DIR)
 from .values import (command_problem, flag_problem, gpu_list_problem, is_gpu_value, is_null, key_problem,
-                     mode_values, model_name_problem, pattern_problem, python_path_problem, python_problem,
-                     required_keys, split_items, step_timeout_problem, value_problem)
+                     list_options_problem, mode_values, model_name_problem, pattern_problem, python_path_problem,
+                     python_problem, required_keys, split_items, step_timeout_problem, value_problem)
 
 
 class Checker:
@@ -274,12 +274,16 @@ class Checker:
 
     def check_value_line(self, entry, meaning, field):
         value = entry.value
-        problem = {"infer_pattern": pattern_problem, "step_timeout": step_timeout_problem,
-                   "python_path": python_path_problem}.get(field.name, lambda _: None)(value)
+        rules = {"infer_pattern": pattern_problem, "step_timeout": step_timeout_problem,
+                 "python_path": python_path_problem, "list_options": list_options_problem,
+                 "infer_output": lambda v: key_problem(v) and f"the argument '{v}' {key_problem(v)}",
+                 "task": lambda v: v not in TASKS and f"expected one of {', '.join(TASKS)}, found '{v}'",
+                 "model_file": lambda v: (not v.strip() or v != v.strip() or " " in v or v.startswith("/")) and (
+                     f"expected a file name inside the export folder, found '{v}'")}
+        problem = rules.get(field.name, lambda _: None)(value)
         if field.name == "int8_check" and not is_null(value) and command_problem(value):
             problem = f"'{value}' {command_problem(value)}; expected {field.goes_here}"
-        elif field.name not in ("infer_pattern", "step_timeout", "python_path", "int8_check") and (
-                not value.strip() or value != value.strip()):
+        elif field.name not in rules and field.name != "int8_check" and (not value.strip() or value != value.strip()):
             problem = f"expected {field.goes_here}, found '{entry.text}'"
         if problem:
             self.error(entry.line, f"{meaning}: {problem}")

@@ -5,8 +5,8 @@ from typing import NamedTuple, Tuple
 
 from .devices import DeviceEntry, entry_device, infer_device_tag, selected_entries
 from .schema import LOOPS, STEP_TIMEOUTS, TIPC_DIR
-from .values import (from_workdir, is_gpu_value, is_null, key_words, shell_word, split_command, step_timeouts,
-                     word_safe)
+from .values import (from_workdir, is_gpu_value, is_null, key_words, merge_list_options, shell_word, split_command,
+                     step_timeouts, word_safe)
 
 
 class Step(NamedTuple):
@@ -15,9 +15,11 @@ class Step(NamedTuple):
     skip: why it is skipped (when the chain it belongs to is not already skipped for a reason of its own).
     then_skip: the reason the rest of the chain is skipped after this step is skipped.
     on_fail: the reason the rest of the chain is skipped when this step fails ("" : the chain goes on).
-    check, check_arg: what a step that exited 0 must have done: "weights" FILE (written), "model" FOLDER (an
-        inference model written there), "predictions" IMAGES (a prediction line per input image); "int8" REPORT
-        (the int8 step: its exit status judges it, its report can make its row WARN).
+    check, check_argv: what a step that exited 0 must have done, and the arguments of test_tipc/check_step.py
+        that check it: weights (the weights file written), model (an inference model in the folder), predictions (a
+        prediction line per input image in the step's log), outputs (a result file per input image in the
+        inference output folder); int8 (the int8 step: no check, its exit status judges it, its report can make
+        its row WARN).
     int8_report: for an inference step, the JSON report of the int8 step on the same model: when that model is
         quantized and the step does not report running it in int8, its row says so (int8_check.py note).
     cwd: the folder the step runs in ("": the repo root).
@@ -30,7 +32,7 @@ class Step(NamedTuple):
     then_skip: str = ""
     on_fail: str = ""
     check: str = ""
-    check_arg: str = ""
+    check_argv: Tuple[str, ...] = ()
     cwd: str = ""
     timeout: str = ""
     int8_report: str = ""  # an inference step: the report of the int8 step on the model it runs ("" : none)
@@ -57,11 +59,16 @@ class Planner:
         self.entry_kind = "cpu"
         self.int8_report = ""  # the report of the current chain's int8 step ("" : none planned)
         self.int8_off = os.environ.get("TIPC_INT8_CHECK") == "0"  # the int8 step turned off for this run
+        self.list_options = [o for o in (config.value("list_options") or "").split("|") if o]
 
     def step(self, label, argv=(), **kwargs):
         kind = label.rsplit("/", 1)[1].split("_", 1)[0]  # train, eval, export, fp32, accuracy, int8, infer
-        self.steps.append(Step(len(self.chains) - 1, label, f"{self.log_path}/{label.replace('/', '_')}.log",
-                               tuple(argv), timeout=str(self.limits[kind]), **kwargs))
+        argv = merge_list_options(list(argv), self.list_options)
+        self.steps.append(Step(len(self.chains) - 1, label, self.log_of(label), tuple(argv),
+                               timeout=str(self.limits[kind]), **kwargs))
+
+    def log_of(self, label):
+        return f"{self.log_path}/{label.replace('/', '_')}.log"
 
     def arg(self, name, value):
         return key_words(self.c.key(name), value)
@@ -102,17 +109,20 @@ class Planner:
                 *self.arg("epochs", self.c.value("epochs", self.mode)),
                 *self.arg("pretrained", self.c.value("pretrained", self.mode)),
                 *self.arg("batch_size", self.c.value("batch_size", self.mode)),
-                *self.arg("data_path", self.c.value("data_path", self.mode)), *self.mode_arg("train_list")],
-                on_fail="train failed", check="weights", check_arg=weights)
+                *self.arg("data_path", self.c.value("data_path", self.mode)), *self.mode_arg("train_list"),
+                *(self.eval_data() if self.c.flag("train_eval_data") else [])],
+                on_fail="train failed", check="weights",
+                check_argv=("weights", weights,
+                            f"{self.c.where('train_model_name')}, {self.c.key('train_model_name')}"))
         eval_script = self.c.value("eval")
         if is_null(eval_script):
             self.step(f"{prefix}/eval", skip="line 17 (eval) is null")
         else:
-            data = (self.mode_arg("eval_data_path") if self.c.get("eval_data_path")
-                    else self.arg("data_path", self.c.value("data_path", self.mode)))
+            data = (self.eval_data() if self.c.get("eval_data_path")
+                    else [*self.arg("data_path", self.c.value("data_path", self.mode)), *self.mode_arg("eval_list")])
             self.step(f"{prefix}/eval", [
                 *env, self.python, *split_command(eval_script), *self.arg("device", device),
-                *self.arg("pretrained", weights), *data, *self.mode_arg("eval_list")])
+                *self.arg("pretrained", weights), *data])
         export_script = self.c.value("norm_export")
         if is_null(export_script):
             self.step(f"{prefix}/export", skip="line 22 (norm_export) is null",
@@ -120,6 +130,10 @@ class Planner:
         else:
             self.export_steps(prefix, env, export_script, weights, save_dir, device)
         self.infer_steps(prefix, env, entry.kind, save_dir)
+
+    def eval_data(self):
+        """The words of the evaluation data lines (eval_data_path, eval_list) for this mode."""
+        return [*self.mode_arg("eval_data_path"), *self.mode_arg("eval_list")]
 
     def whole_infer_chain(self, entry, device):
         prefix = f"whole_infer_{entry.tag}"
@@ -146,7 +160,7 @@ class Planner:
         self.step(f"{prefix}/export", [*env, self.python, *split_command(script),
                                        *(self.arg("device", device) if self.c.flag("export_device") else []),
                                        *self.arg("export_weights", weights), *self.arg("save_inference_dir", save_dir)],
-                  on_fail="export failed", check="model", check_arg=save_dir)
+                  on_fail="export failed", check="model", check_argv=("model", save_dir))
         accuracy = self.c.value("accuracy_check", self.mode)
         if accuracy and is_null(accuracy):
             self.step(f"{prefix}/accuracy", skip=f"{self.c.where('accuracy_check')} (accuracy_check) is null")
@@ -173,7 +187,7 @@ class Planner:
             *env, self.python, *split_command(command),
             *(self.arg("device", device) if self.c.flag("export_device") else []),
             *self.arg("export_weights", weights), *self.arg("save_inference_dir", save_dir)],
-            check="model", check_arg=save_dir)
+            check="model", check_argv=("model", save_dir))
         return save_dir
 
     def int8_step(self, prefix, env, model_dir, fp32_dir=""):
@@ -196,15 +210,20 @@ class Planner:
             *([f"--data={data}"] if data and not is_null(data) else []),
             *([f"--fp32-model-dir={fp32_dir}"] if fp32_dir else []), f"--device={self.entry_kind}",
             f"--report={self.int8_report}", *split_command(options or "")],
-            check="int8", check_arg=self.int8_report, int8_report=self.int8_report)
+            check="int8", int8_report=self.int8_report)
 
     def infer_steps(self, prefix, env, kind, model_dir):
         """Every line-28 device value x every line-29 batch size, and with the extension lines the loops:
         oneDNN x threads x precision for a CPU value, TensorRT x precision for a GPU value."""
         script = split_command(self.c.value("inference"))
         workdir = self.c.value("infer_workdir") or ""
-        model_dir, img_path = from_workdir(model_dir, workdir), from_workdir(self.c.value("img_path"), workdir)
-        images = self.c.value("img_path") or ""  # what check_step.py predictions reads, from the repo root
+        # The model argument names the export folder, or a file in it (the model_file line: PaddleSeg's
+        # --config <export>/deploy.yaml).
+        model_file = self.c.value("model_file")
+        model_arg = f"{model_dir.rstrip('/')}/{model_file}" if model_file else model_dir
+        model_arg, img_path = from_workdir(model_arg, workdir), from_workdir(self.c.value("img_path"), workdir)
+        images = self.c.value("img_path") or ""  # what the after-step check reads, from the repo root
+        output_key = self.c.value("infer_output")
         device_values = (self.c.value("use_gpu") or "").split("|")
         batches = (self.c.value("infer_batch_size") or "").split("|")
         for use_gpu in [v or None for v in device_values]:
@@ -218,12 +237,23 @@ class Planner:
                     if kind == "cpu" and use_gpu and is_gpu_value(use_gpu):
                         self.step(label, skip=f"{self.c.key('use_gpu')}={use_gpu} needs a GPU entry")
                         continue
+                    if output_key:
+                        # The predictor writes its results (PaddleSeg: one mask per image) to a folder of the step's
+                        # own; the check counts them there.
+                        results = self.log_of(label)[: -len(".log")] + "_results"
+                        output = key_words(output_key, from_workdir(results, workdir))
+                        check = ("outputs", ("outputs", results, images))
+                    else:
+                        output = []
+                        pattern = self.c.value("infer_pattern")
+                        check = ("predictions", ("predictions", self.log_of(label), images,
+                                                 *((pattern, self.c.where("infer_pattern")) if pattern else ())))
                     self.step(label, [
                         *env, self.python, *script, *self.arg("use_gpu", use_gpu),
                         *[word for _, key, value in combo for word in key_words(key, value)],
-                        *self.arg("model_dir", model_dir), *self.arg("infer_batch_size", batch),
-                        *self.arg("img_path", img_path), *self.arg("benchmark", self.c.value("benchmark"))],
-                        check="predictions", check_arg=images, cwd=workdir, int8_report=self.int8_report,
+                        *self.arg("model_dir", model_arg), *self.arg("infer_batch_size", batch),
+                        *self.arg("img_path", img_path), *self.arg("benchmark", self.c.value("benchmark")), *output],
+                        check=check[0], check_argv=check[1], cwd=workdir, int8_report=self.int8_report,
                         int8_switch=int8_switch(combo))
 
     def loop_combinations(self, names):
@@ -259,25 +289,27 @@ def prepare_plan(config, mode, devices):
                 "PREP_MODEL_DIR": config.value("model_dir"),
                 "PREP_TRAIN_MODEL_NAME": config.value("train_model_name")}, {}
     if mode != "whole_train_whole_infer":
-        return {"PREP_ACTION": "lite"}, {}
+        return {"PREP_ACTION": "lite", "PREP_TAR": data_tarball(config, "lite_data")}, {
+            "PREP_MAKE_ARGS": make_data_args(config, "lite_data")}
     data_path = config.value("data_path", mode) or ""
     weights = config.value("pretrained", mode)
     where = config.where("fp32_pretrain")
-    out = {"PREP_ACTION": "whole", "PREP_DATA_PATH": data_path,
+    out = {"PREP_ACTION": "whole", "PREP_TAR": data_tarball(config, "whole_data"), "PREP_DATA_PATH": data_path,
            "PREP_BUILD_WHOLE": str(int(data_path.rstrip("/") in ("./whole_data", "whole_data"))),
            "PREP_WEIGHTS": "" if not weights or is_null(weights) else weights, "PREP_FP32_WHERE": where,
            "PREP_FP32_MISSING": (f"{where} (fp32_pretrain) gives no command that trains them"
                                  if config.get("fp32_pretrain")
                                  else "the config has no fp32_pretrain line that trains them")}
     command = config.value("fp32_pretrain", mode)
+    arrays = {"PREP_FP32_ARGV": [], "PREP_MAKE_ARGS": make_data_args(config, "whole_data")}
     if not command or is_null(command) or not out["PREP_WEIGHTS"]:
-        return out, {"PREP_FP32_ARGV": []}
+        return out, arrays
     index, entry = next(((i, e) for i, e, skip in selected_entries(config, devices) if not skip), (None, None))
     if entry is None:
         out["PREP_FP32_ERROR"] = (f"{config.path}:4: no gpu_list entry is selected by TIPC_DEVICES={devices}, so "
                                   f"there is no device for the FP32 training ({where}); run with TIPC_DEVICES=all "
                                   "or a kind of entry the config has")
-        return out, {"PREP_FP32_ARGV": []}
+        return out, arrays
     run_dir = (weights[: -len(".pdparams")] if weights.endswith(".pdparams") else weights) + "_train"
     single = DeviceEntry.parse(entry.text.split(",")[0])  # the FP32 training runs as one process
     argv = [*single.env(), config.value("python"), *split_command(command),
@@ -286,7 +318,26 @@ def prepare_plan(config, mode, devices):
             *(key_words(config.key("train_list"), config.value("train_list", mode))
               if config.get("train_list") else [])]
     out.update(PREP_FP32_RUN_DIR=run_dir, PREP_FP32_TRAINED=f"{run_dir}/{config.value('train_model_name')}")
-    return out, {"PREP_FP32_ARGV": argv}
+    return out, {**arrays, "PREP_FP32_ARGV": argv}
+
+
+def data_tarball(config, root):
+    """The tarball prepare.sh builds ROOT (lite_data or whole_data) from: one per task, so a checkout holding a
+    classifier and a segmenter keeps both."""
+    task = config.value("task") or "classification"
+    return f"test_images/{root}.tar" if task == "classification" else f"test_images/{root}_{task}.tar"
+
+
+def make_data_args(config, root):
+    """The arguments of make_lite_data.py that build ROOT for the config's task: lite_data is its default small set,
+    whole_data every image it has."""
+    task = config.value("task") or "classification"
+    args = [] if task == "classification" else ["--task", task]
+    if root == "whole_data":
+        args += (["--num-classes", "0", "--train-per-class", "0", "--val-per-class", "0"] if task == "classification"
+                 else ["--train-count", "0", "--val-count", "0"])
+        args += ["--root-name", "whole_data"]
+    return args
 
 
 def int8_switch(combo):

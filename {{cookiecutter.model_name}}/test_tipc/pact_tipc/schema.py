@@ -186,6 +186,29 @@ EXTENSIONS = (
           "whether an inference step that ran the int8 model without int8 kernels fails", "扩展：int8 严格模式",
           "int8_strict:True to record such a step as failed, or int8_strict:False (the default: it passes with a "
           "WARN row that says so)"),
+    Field("model_file", None, "model_file", "value", "file in the export folder that inference's model argument names",
+          "扩展：推理模型文件",
+          "model_file:<a file name in the export folder>, e.g. model_file:deploy.yaml for PaddleSeg, whose predictor "
+          "takes --config <export folder>/deploy.yaml; inference then gets <line 30 key>=<export folder>/<file>"),
+    Field("infer_output", None, "infer_output", "value", "the inference script's output folder argument",
+          "扩展：推理结果目录参数",
+          "infer_output:<your inference script's output folder argument>, e.g. infer_output:--save_dir for a "
+          "predictor that writes a result file per image (PaddleSeg's masks) instead of printing a line; each "
+          "inference step then gets <argument>=<its log name>_results and must write a result file per input image "
+          "there (named after the image)"),
+    Field("list_options", None, "list_options", "value", "options that take a list of values",
+          "扩展：列表型参数",
+          "list_options:<option>|..., e.g. list_options:--opts for PaddleSeg's --opts key=value key=value (argparse "
+          "nargs='+': a second --opts replaces the first); every step's words after each occurrence of such an "
+          "option are gathered after its first occurrence"),
+    Field("train_eval_data", None, "train_eval_data", "flag", "whether training also gets the evaluation data lines",
+          "扩展：训练时传入评估数据",
+          "train_eval_data:True to pass the eval_data_path and eval_list lines to training too (for a training "
+          "script that evaluates as it goes and saves its best model, e.g. PaddleSeg's --do_eval), or "
+          "train_eval_data:False (the default)"),
+    Field("task", None, "task", "value", "what the model does: the data set prepare.sh makes", "扩展：任务类型",
+          "task:classification (the default: class folders and label lists) or task:segmentation (images, label "
+          "PNGs and image/label list files, as PaddleSeg reads them)"),
     Field("fp32_pretrain", None, "fp32_pretrain", "command",
           "FP32 training that prepare.sh runs when line 9's weights are missing", "扩展：FP32 预训练脚本",
           "fp32_pretrain:<training script and fixed arguments, without PACT> run by prepare.sh as <script> "
@@ -207,6 +230,8 @@ LOOPS = {"enable_mkldnn": ("cpu", "mkldnn"), "cpu_threads": ("cpu", "threads"),
 # whole_train_whole_infer trains for real; the config's step_timeout line and TIPC_STEP_TIMEOUT change them.
 STEP_TIMEOUTS = {"train": 7200, "eval": 1800, "export": 1800, "fp32": 1800, "accuracy": 1800, "int8": 1800,
                  "infer": 1800}
+# What the task line may say: the kinds of data set prepare.sh makes.
+TASKS = ("classification", "segmentation")
 # The data sets prepare.sh extracts, so paths in them need not exist before it ran.
 PREPARED_DATA = ("lite_data", "whole_data")
 HEADER_LINES = tuple(f.line for f in FIELDS if f.kind in ("header", "separator"))

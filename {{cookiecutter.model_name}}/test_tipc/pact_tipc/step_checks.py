@@ -7,6 +7,8 @@ a GPU entry can run here.
   (its file name, as the reference's ``image_name: <path>, ...`` and PaddleClas's ``<path>: class id(s): ...`` do);
   with the config's infer_pattern, one matching line per image (Python regular expressions, the dialect the
   checker validated it in);
+- ``outputs``: inference wrote a result file for each input image into its output folder (the config's infer_output
+  argument): a file whose name without extension is the image's (PaddleSeg's <save_dir>/<image name>.png);
 - ``cuda_problem``: why this python's Paddle cannot run a GPU entry ("" when it can).
 
 Each check returns the problem as a message, or "" when the step did its work.
@@ -55,6 +57,23 @@ def predictions(log, img_path, pattern="", where=""):
             + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
             + "; a prediction line names its image's file; if your inference prints another format, give its "
               "pattern on an infer_pattern line")
+
+
+def outputs(folder, img_path):
+    """Every input image has its result file in FOLDER (see the module's docstring)."""
+    images = input_images(img_path) or [img_path]
+    written = set()
+    for _, _, files in os.walk(folder):
+        written.update(os.path.splitext(f)[0] for f in files)
+    missing = [image for image in images if os.path.splitext(os.path.basename(image))[0] not in written]
+    if not missing:
+        return ""
+    if not written:
+        return (f"TIPC: the step exited 0 but wrote no result file into {folder} for its {len(images)} image(s) (the "
+                "config's infer_output line names the argument that gives the inference script that folder)")
+    return (f"TIPC: the step exited 0 but wrote result files for {len(images) - len(missing)} of {len(images)} "
+            f"image(s) into {folder}: none named after {os.path.basename(missing[0])}"
+            + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""))
 
 
 def cuda_problem():

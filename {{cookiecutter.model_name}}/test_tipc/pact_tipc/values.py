@@ -216,6 +216,38 @@ def key_words(key, value):
     return words[:-1] + [f"{words[-1]}={value}"]
 
 
+def merge_list_options(words, options):
+    """WORDS with the occurrences of each list option in OPTIONS merged into its first one, the values of every
+    occurrence (the words after it up to the next option word) following it in order. For options such as
+    PaddleSeg's --opts (argparse nargs='+'), where a second occurrence would replace the first's values."""
+    for option in options:
+        if words.count(option) < 2:
+            continue
+        out, values, at, i = [], [], None, 0
+        while i < len(words):
+            if words[i] != option:
+                out.append(words[i])
+                i += 1
+                continue
+            if at is None:
+                at = len(out)
+                out.append(option)
+            i += 1
+            while i < len(words) and not words[i].startswith("-"):
+                values.append(words[i])
+                i += 1
+        words = out[:at + 1] + values + out[at + 1:]
+    return words
+
+
+def list_options_problem(value):
+    for option in value.split("|"):
+        if not option.startswith("-") or not KEY_WORD.match(option) or " " in option:
+            return (f"expected option words starting with '-' separated by '|', e.g. --opts, found '{option}' in "
+                    f"'{value}'")
+    return None
+
+
 def shell_word(value):
     """VALUE as one shell word: unchanged when it holds only characters the shell passes through."""
     return value if PLAIN_WORD.match(value) else shlex.quote(value)
