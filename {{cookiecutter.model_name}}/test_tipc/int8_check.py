@@ -42,7 +42,7 @@ def parse_args(argv):
     note.add_argument("--log", required=True)
     note.add_argument("--strict", action="store_true", help="FAIL instead of WARN")
     note.add_argument("--int8-switch", default="", help="the argument that would run the predictor in int8")
-    note.add_argument("--step", choices=("predictions", "int8"), default="predictions",
+    note.add_argument("--step", choices=("infer", "int8"), default="infer",
                       help="the kind of step: an inference step (default) or the int8 step itself")
     facts = sub.add_parser("facts", help="the summary's int8 lines")
     facts.add_argument("log_folder")
