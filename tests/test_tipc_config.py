@@ -208,3 +208,23 @@ def test_plan_command_prints_bash_arrays(tmp_path):
     assert out.stdout.splitlines() == ["6", "nope.py", "line 17 (eval) is null",
                                        "--img-path=./lite_data/$(touch PWNED) 'x\"y"]
     assert not (tmp_path / "PWNED").exists()
+
+
+def test_a_suites_own_tipc_config_gets_one_message_that_says_what_it_is(tmp_path):
+    """The suites' own train_infer_python.txt layout (trainer lines for every kind of training, AMP, ...) is not the
+    PACT guide's: one message says so and how to make a PACT config, instead of one error per displaced line."""
+    lines = ["=" * 27 + "train_params" + "=" * 27, "model_name:pphumanseg_lite", "python:python3.7", "gpu_list:0|0,1",
+             "Global.use_gpu:null|null", "Global.auto_cast:null", "--iters:lite_train_lite_infer=20", "--save_dir:",
+             "--batch_size:lite_train_lite_infer=2", "--model_path:null", "train_model_name:best_model/model.pdparams",
+             "train_infer_img_dir:test.txt", "--profiler_options:null", "##", "trainer:pact_train", "norm_train:null",
+             "pact_train:deploy/slim/quant/qat_train.py --config x.yml", "fpgm_train:null", "distill_train:null"]
+    lines += ["null:null"] * (52 - len(lines))
+    path = tmp_path / "train_pact_infer_python.txt"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    errors = tc.Checker(str(path), repo=False).run()
+    assert len(errors) == 1, errors
+    assert "this is a suite's own TIPC config (line 6 Global.auto_cast, line 13 --profiler_options" in errors[0]
+    assert "model_name=pphumanseg_lite" in errors[0]
+    lines[5] = lines[12] = lines[15] = lines[17] = lines[18] = "null:null"  # without those lines: read as the guide's
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert not any("suite's own" in e for e in tc.Checker(str(path), repo=False).run())

@@ -7,6 +7,8 @@
                                                                 inference printed a result for each image
     python3 test_tipc/check_step.py outputs FOLDER IMG_PATH     inference wrote a result file for each image
     <config python> test_tipc/check_step.py cuda                this python's Paddle can run a GPU entry
+    python3 test_tipc/check_step.py hint LOG STATUS             a known cause of a failed step (printed, exit 0)
+    python3 test_tipc/check_step.py metrics LOG_FOLDER          the last metrics line of each evaluation log
 
 Prints the problem and exits 1, or prints nothing and exits 0. Standard library only, but for ``cuda``, which
 imports Paddle.
@@ -22,17 +24,19 @@ USAGE = __doc__.split("\n\n")[1]
 
 
 def main(argv):
-    checks = {"weights": (step_checks.weights, 2, 2), "model": (step_checks.model, 1, 1),
-              "predictions": (step_checks.predictions, 2, 4), "outputs": (step_checks.outputs, 2, 2),
-              "cuda": (step_checks.cuda_problem, 0, 0)}
-    if not argv or argv[0] not in checks or not checks[argv[0]][1] <= len(argv) - 1 <= checks[argv[0]][2]:
+    # name: (function, fewest and most arguments, whether its output is a report rather than a problem)
+    commands = {"weights": (step_checks.weights, 2, 2, False), "model": (step_checks.model, 1, 1, False),
+                "predictions": (step_checks.predictions, 2, 4, False), "outputs": (step_checks.outputs, 2, 2, False),
+                "cuda": (step_checks.cuda_problem, 0, 0, False), "hint": (step_checks.failure_hint, 2, 2, True),
+                "metrics": (lambda folder: "\n".join(step_checks.eval_metrics(folder)), 1, 1, True)}
+    if not argv or argv[0] not in commands or not commands[argv[0]][1] <= len(argv) - 1 <= commands[argv[0]][2]:
         print(USAGE, file=sys.stderr)
         return 2
-    problem = checks[argv[0]][0](*argv[1:])
-    if problem:
-        print(problem)
-        return 1
-    return 0
+    function, _, _, report = commands[argv[0]]
+    output = function(*argv[1:])
+    if output:
+        print(output)
+    return 0 if report or not output else 1
 
 
 if __name__ == "__main__":

@@ -238,6 +238,14 @@ run_step() { # LABEL LOG ARGV CHECK CHECK_ARGV CWD TIMEOUT INT8_REPORT INT8_SWIT
             status=1
         fi
     fi
+    if ((status != 0 && status != 124)); then
+        # A known cause of the failure (check_step.py hint reads the log), for the log and the terminal.
+        hint=$(func_check_step hint "$log" "$status" 2> /dev/null)
+        if [[ -n $hint ]]; then
+            printf 'TIPC hint: %s\n' "$hint" >> "$log"
+            printf 'HINT %s: %s\n' "$label" "$hint"
+        fi
+    fi
     func_now_us_into end_us
     finish_step "$status" $((end_us - current_start_us)) "$note"
     ((status == 0))
@@ -275,6 +283,10 @@ print_summary() {
     if compgen -G "$LOG_PATH/*_int8.json" > /dev/null; then
         echo "int8 (the int8 step of each export):"
         func_int8_report facts "$LOG_PATH" | sed 's/^/  /'
+    fi
+    if compgen -G "$LOG_PATH/*_eval.log" > /dev/null; then
+        echo "evaluation (the metrics line of each eval log):"
+        func_check_step metrics "$LOG_PATH" | sed 's/^/  /'
     fi
     printf 'wall time: %ss, step processes: %ss, harness overhead: %ss (%d.%d%%)\n' \
         "$(func_format_us "$wall_us")" "$(func_format_us "$step_us_total")" \

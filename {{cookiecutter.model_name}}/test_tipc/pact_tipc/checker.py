@@ -2,7 +2,7 @@
 expected ..., found '...'``, and with ``repo=True`` what the config points at in the repo (repo_checks)."""
 from .config import belongs_elsewhere, load
 from .devices import DeviceEntry
-from .layout import find_shift
+from .layout import find_shift, suite_layout
 from .repo_checks import repo_problems
 from .schema import (ALTERNATIVES, BY_LINE, EXTENSIONS, FIELD, FIELDS, FIXED_KEYS, HEADER_LINES, MODE_ITEMS,
                      MODES, PER_MODE_VALUE, REQUIRED_LINES, SINGLE_VALUES, TASKS, TIPC_DIR)
@@ -60,6 +60,10 @@ class Checker:
         self.config, problem = load(self.path)
         if problem:
             self.problems.append((None, problem.split(": ", 1)[1]))
+            return self.errors
+        suite = suite_layout(self.lines, self.path)
+        if suite:
+            self.error(None, suite)
             return self.errors
         if len(self.lines) < REQUIRED_LINES:
             self.error(None, f"expected at least {REQUIRED_LINES} lines (the guide's "

@@ -3,6 +3,12 @@ line below it is read as the wrong field, so the checker names the first displac
 each of them."""
 from .schema import BY_LINE, FIXED_KEYS, HEADER_LINES, MODES, REQUIRED_LINES, TIPC_DIR
 
+# Lines of the suites' own TIPC configs (PaddleClas, PaddleSeg, PaddleDetection, PaddleOCR test_tipc/configs/*/
+# train_*_infer_python.txt: trainer and export lines for every kind of training, AMP) that the PACT guide's layout
+# does not have.
+SUITE_KEYS = ("norm_train", "fpgm_train", "distill_train", "quant_export", "fpgm_export", "distill_export",
+              "Global.auto_cast", "infer_quant", "kl_quant", "--profiler_options")
+
 
 def classify(text, trainers):
     """What a config line looks like, for lining it up against the guide's layout."""
@@ -87,3 +93,18 @@ def find_shift(lines, path):
     return first, shift, (f"line {first} should be the {BY_LINE[first].meaning}, {found}: {what}; {moved}. "
                           f"`python3 {TIPC_DIR}/check_config.py --explain {path}` shows the guide's lines next "
                           "to this file")
+
+
+def suite_layout(lines, path):
+    """One message when LINES are a suite's own TIPC config rather than the PACT guide's layout (None otherwise):
+    reading it line by line against the guide would only list every line as misplaced."""
+    found = [(n, text.split(":", 1)[0]) for n, text in enumerate(lines, 1) if text.split(":", 1)[0] in SUITE_KEYS]
+    if len(found) < 2:
+        return None
+    name = lines[1].split(":", 1)[1] if len(lines) > 1 and lines[1].startswith("model_name:") else "<model_name>"
+    where = ", ".join(f"line {n} {key}" for n, key in found[:4])
+    return (f"this is a suite's own TIPC config ({where}: the {len(lines)}-line train_infer_python layout that "
+            "PaddleClas, PaddleSeg, PaddleDetection and PaddleOCR keep in test_tipc/configs/ and read with their own "
+            "test_tipc/test_train_inference_python.sh), not the PACT guide's 32-line layout this harness reads. Make "
+            f"this model's PACT config with: cookiecutter <this template> layout=test_tipc_only repo_style=<your "
+            f"suite> model_name={name}; `python3 {TIPC_DIR}/check_config.py --explain {path}` shows the guide's lines")

@@ -9,7 +9,9 @@ a GPU entry can run here.
   checker validated it in);
 - ``outputs``: inference wrote a result file for each input image into its output folder (the config's infer_output
   argument): a file whose name without extension is the image's (PaddleSeg's <save_dir>/<image name>.png);
-- ``cuda_problem``: why this python's Paddle cannot run a GPU entry ("" when it can).
+- ``cuda_problem``: why this python's Paddle cannot run a GPU entry ("" when it can);
+- ``failure_hint``: a known cause of a failed step, read from its log ("" when none is recognised);
+- ``eval_metrics``: the last metrics line of each evaluation log of a run, for the summary.
 
 Each check returns the problem as a message, or "" when the step did its work.
 """
@@ -90,3 +92,38 @@ def cuda_problem():
     if paddle.device.cuda.device_count() < 1:
         return "paddle sees no CUDA GPU"
     return ""
+
+
+# Paddle 2.6's libpaddle.so exports its own copy of zlib's functions; a Python zlib call made after `import paddle`
+# lands in that copy and crashes (SIGSEGV in deflateReset / inflateReset2), e.g. PaddleSeg's skimage import.
+ZLIB_CRASH = re.compile(r"^\s*\d+\s+(deflateReset|inflateReset2|inflateReset|deflate|inflate)\w*\s*$", re.M)
+METRIC_LINE = re.compile(r"\b(mIoU|top-?1|bbox mAP|mAP|hmean|acc(uracy)?)\b\s*[:=(]", re.I)
+
+
+def failure_hint(log, status):
+    """A known cause of a failed step, from its log and exit STATUS ("" when none is recognised)."""
+    try:
+        with open(log, encoding="utf-8", errors="replace") as f:
+            text = f.read()
+    except OSError:
+        return ""
+    if str(status) in ("139", "134") and ZLIB_CRASH.search(text):
+        libz = next((p for p in ("/lib/x86_64-linux-gnu/libz.so.1", "/usr/lib/x86_64-linux-gnu/libz.so.1",
+                                 "/lib64/libz.so.1", "/usr/lib64/libz.so.1") if os.path.exists(p)), "libz.so.1")
+        return ("the step crashed in zlib (a C++ traceback ending in a zlib function): Paddle 2.6's libpaddle.so "
+                "exports zlib's functions, and a zlib call made after `import paddle` runs that copy. Load the "
+                f"system zlib first for the whole run: LD_PRELOAD={libz} bash <this command>")
+    return ""
+
+
+def eval_metrics(log_path):
+    """'<chain>: <line>' for each *_eval.log in LOG_PATH: its last line that reports a metric (mIoU, top1, mAP,
+    acc, ...), as the evaluation script printed it."""
+    out = []
+    for name in sorted(os.listdir(log_path)) if os.path.isdir(log_path) else []:
+        if not name.endswith("_eval.log"):
+            continue
+        with open(os.path.join(log_path, name), encoding="utf-8", errors="replace") as f:
+            lines = [line.strip() for line in f if METRIC_LINE.search(line)]
+        out.append(f"{name[: -len('_eval.log')]}: {lines[-1] if lines else '(no metrics line in its log)'}")
+    return out
