@@ -134,6 +134,16 @@ def test_a_hanging_step_is_stopped_at_its_limit(fake_repo):
     assert summary_counts(out)[1] == 1
 
 
+def test_a_silent_step_is_reported_as_stalled_before_its_limit(fake_repo):
+    """A step that prints nothing for TIPC_STALL_SECONDS is named on the terminal while it still runs, long before
+    the time limit stops it."""
+    write_config(fake_repo, config_lines() + [EXT_HEADER, "step_timeout:train=8"])
+    code, out, err = finish(start(fake_repo, {"FAKE_SLEEP": "600", "TIPC_STALL_SECONDS": "2"}), timeout=60)
+    assert code == 1, out + err
+    stall = out.index("STALL pact_train_cpu/train: no output for 2 s (still running")
+    assert stall < out.index("TIMEOUT pact_train_cpu/train: timed out after 8 s"), out
+    assert out.count("STALL ") == 1, out
+
 def test_tipc_step_timeout_sets_every_step(fake_repo):
     code, out, _ = finish(start(fake_repo, {"FAKE_SLEEP": "600", "TIPC_STEP_TIMEOUT": "1"}), timeout=60)
     assert code == 1 and "timed out after 1 s" in out

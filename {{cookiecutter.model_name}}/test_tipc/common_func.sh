@@ -235,9 +235,12 @@ func_stop_group() { # PGID
 
 # Watch a step that runs in process group PGID; run it in the background (a subshell of the harness). After LIMIT
 # seconds it creates the file FIRED and stops the group. If the harness (its parent) is gone before that, killed
-# with SIGKILL so that no trap ran, it stops the group at once: no step and no watch outlives its run.
-func_step_watch() { # PGID LIMIT FIRED
-    local pgid=$1 fired=$3 me=$BASHPID owner parent end=$((SECONDS + $2))
+# with SIGKILL so that no trap ran, it stops the group at once: no step and no watch outlives its run. Given the
+# step's LOG, LABEL and STALL seconds, it prints "STALL <label>: ..." once whenever LOG has not grown for STALL
+# seconds, so that a step that hangs without a word is seen long before its time limit stops it.
+func_step_watch() { # PGID LIMIT FIRED [LOG LABEL STALL]
+    local pgid=$1 fired=$3 log=${4:-} label=${5:-} stall=${6:-0} me=$BASHPID owner parent end=$((SECONDS + $2))
+    local size=-1 now_size quiet_since=$SECONDS told=0
     owner=$(ps -o ppid= -p "$me" 2> /dev/null) || owner=""
     while ((SECONDS < end)); do
         sleep 1
@@ -245,6 +248,16 @@ func_step_watch() { # PGID LIMIT FIRED
         if [[ -n $owner && ${parent// /} != "${owner// /}" ]]; then
             func_stop_group "$pgid"
             return 0
+        fi
+        if [[ -n $log ]] && ((stall > 0)); then
+            now_size=$(wc -c < "$log" 2> /dev/null) || now_size=$size
+            if [[ $now_size != "$size" ]]; then
+                size=$now_size quiet_since=$SECONDS told=0
+            elif ((told == 0 && SECONDS - quiet_since >= stall)); then
+                printf 'STALL %s: no output for %s s (still running; stopped at the time limit, %s s after its start)\n' \
+                    "$label" "$stall" "$2"
+                told=1
+            fi
         fi
     done
     : > "$fired"

@@ -200,7 +200,7 @@ run_step() { # LABEL LOG ARGV CHECK CHECK_ARGV CWD TIMEOUT INT8_REPORT INT8_SWIT
     # The time limit: a watch in its own process group stops the step's whole group when the limit is reached,
     # or when this harness is gone (killed with SIGKILL, which no trap sees).
     rm -f -- "$fired"
-    func_step_watch "$current_pid" "$limit" "$fired" > /dev/null 2>&1 &
+    func_step_watch "$current_pid" "$limit" "$fired" "$log" "$label" "${TIPC_STALL_SECONDS:-300}" 2> /dev/null &
     current_timer=$!
     wait "$current_pid"
     status=$?
