@@ -92,9 +92,9 @@ prepare_full_data() {
         prepare_data "$PREP_TAR" whole_data "${PREP_MAKE_ARGS[@]}"
     fi
     [[ -e $PREP_DATA_PATH ]] || fail "$CONFIG:11: data set '$PREP_DATA_PATH' does not exist." \
-        "whole_train_whole_infer trains on a full ImageFolder data set: provide $PREP_DATA_PATH/train/<class>/*.jpg" \
-        "and $PREP_DATA_PATH/val/<class>/*.jpg (or point line 11 at yours, or at ./whole_data, which this script" \
-        "builds from the bundled digits); nothing is downloaded."
+        "whole_train_whole_infer trains on a full data set in the layout your scripts read: provide it there" \
+        "(or point line 11 at yours, or at ./whole_data, which this script builds from the bundled digits in the" \
+        "layout of the config's task); nothing is downloaded."
     echo "data set found: $PREP_DATA_PATH"
 }
 
