@@ -228,3 +228,31 @@ def test_a_suites_own_tipc_config_gets_one_message_that_says_what_it_is(tmp_path
     lines[5] = lines[12] = lines[15] = lines[17] = lines[18] = "null:null"  # without those lines: read as the guide's
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     assert not any("suite's own" in e for e in tc.Checker(str(path), repo=False).run())
+
+
+def test_list_options_gather_every_override_of_a_step_into_one_list(tmp_path):
+    """PaddleDetection-style overrides: `-o` takes a list (argparse nargs='*'), a second -o would replace the first,
+    so the fixed overrides of the command and the ones the lines' keys make end up after one -o, in order; and
+    evaluation loads the trained weights with its own key (eval_weights)."""
+    lines = list(UPSTREAM_32)
+    lines[4] = "-o use_gpu:True"
+    lines[5] = "-o epoch:lite_train_lite_infer=1"
+    lines[6] = "-o save_dir:./output/"
+    lines[7] = "-o TrainReader.batch_size:lite_train_lite_infer=2"
+    lines[8] = "-o pretrain_weights:null"
+    lines[10] = "-o TrainDataset.dataset_dir:./lite_data"
+    lines[13] = "pact_train:tools/train.py -c configs/picodet.yml --slim_config configs/slim/quant.yml -o worker_num=0"
+    lines[16] = "eval:tools/eval.py -c configs/picodet.yml --slim_config configs/slim/quant.yml -o worker_num=0"
+    lines += [HEADER, "list_options:-o", "eval_weights:-o weights"]
+    _, steps = plan(tmp_path, lines)
+    train, evaluation = steps[0].argv, steps[1].argv
+    save = "./log/mobilenet_v3_small/lite_train_lite_infer/pact_train_gpus_0"
+    assert train.count("-o") == 1 and train[train.index("-o"):] == (
+        "-o", "worker_num=0", "use_gpu=True", f"save_dir={save}", "epoch=1", "TrainReader.batch_size=2",
+        "TrainDataset.dataset_dir=./lite_data")
+    assert evaluation.count("-o") == 1 and evaluation[evaluation.index("-o"):] == (
+        "-o", "worker_num=0", "use_gpu=True",
+        f"weights={save}/latest.pdparams",
+        "TrainDataset.dataset_dir=./lite_data")
+    assert tc.merge_list_options(["a", "-o", "x=1", "--flag", "-o", "y=2"], ["-o"]) == ["a", "-o", "x=1", "y=2",
+                                                                                            "--flag"]

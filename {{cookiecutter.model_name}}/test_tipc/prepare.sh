@@ -32,7 +32,6 @@ MODE=$2
 func_load_plan prepare "$CONFIG" "$MODE" || exit 2
 python=$PREP_PYTHON
 
-
 fail() {
     printf 'prepare.sh: %s\n' "$*" >&2
     exit 1

@@ -281,6 +281,7 @@ class Checker:
         rules = {"infer_pattern": pattern_problem, "step_timeout": step_timeout_problem,
                  "python_path": python_path_problem, "list_options": list_options_problem,
                  "infer_output": lambda v: key_problem(v) and f"the argument '{v}' {key_problem(v)}",
+                 "eval_weights": lambda v: key_problem(v) and f"the argument '{v}' {key_problem(v)}",
                  "task": lambda v: v not in TASKS and f"expected one of {', '.join(TASKS)}, found '{v}'",
                  "model_file": lambda v: (not v.strip() or v != v.strip() or " " in v or v.startswith("/")) and (
                      f"expected a file name inside the export folder, found '{v}'")}

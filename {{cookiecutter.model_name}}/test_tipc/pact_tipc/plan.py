@@ -122,7 +122,8 @@ class Planner:
                     else [*self.arg("data_path", self.c.value("data_path", self.mode)), *self.mode_arg("eval_list")])
             self.step(f"{prefix}/eval", [
                 *env, self.python, *split_command(eval_script), *self.arg("device", device),
-                *self.arg("pretrained", weights), *data])
+                *(key_words(self.c.value("eval_weights"), weights) if self.c.get("eval_weights")
+                  else self.arg("pretrained", weights)), *data])
         export_script = self.c.value("norm_export")
         if is_null(export_script):
             self.step(f"{prefix}/export", skip="line 22 (norm_export) is null",

@@ -206,6 +206,11 @@ EXTENSIONS = (
           "train_eval_data:True to pass the eval_data_path and eval_list lines to training too (for a training "
           "script that evaluates as it goes and saves its best model, e.g. PaddleSeg's --do_eval), or "
           "train_eval_data:False (the default)"),
+    Field("eval_weights", None, "eval_weights", "value", "evaluation's trained-weights argument, when not line 9's",
+          "扩展：评估权重参数",
+          "eval_weights:<your evaluation script's weights argument>, e.g. eval_weights:-o weights for PaddleDetection, "
+          "whose training starts from -o pretrain_weights (line 9) while evaluation and export load -o weights; "
+          "evaluation then gets <argument>=<the trained weights> instead of line 9's key"),
     Field("task", None, "task", "value", "what the model does: the data set prepare.sh makes", "扩展：任务类型",
           "task:classification (the default: class folders and label lists) or task:segmentation (images, label "
           "PNGs and image/label list files, as PaddleSeg reads them)"),
