@@ -440,7 +440,7 @@ def test_segmentation_bad_options_exit_2(tmp_path):
         (("--task", "segmentation", "--source", str(tmp_path)), "--source"),
         (("--task", "segmentation", "--root-name", "a/b"), "--root-name"),
         (("--train-count", "3"), "--task segmentation"),
-        (("--task", "detection"), "--task"),
+        (("--task", "keypoint"), "--task"),
     ]
     for args, expected in cases:
         result = run(*args, "--output", "x.tar", cwd=tmp_path)
@@ -499,3 +499,300 @@ def test_read_label_list_class_labels(tmp_path):
     assert rows == [(str(tmp_path / name), label) for name, label in
                     [("a.jpg", 3), ("b.jpg", -1), ("c.jpg", None), ("d.jpg", None), ("e.jpg", None),
                      ("f.png", None), ("g.png", None), ("h.jpg", 12)]]
+
+
+def test_segmentation_build_is_unchanged(tmp_path):
+    """Adding --task detection left the segmentation set alone: names, modes, lists and decoded pixels, pinned."""
+    import hashlib
+
+    for args, expected in (((), "dd7ed7f1be297a5d5d5f5d99fae5dd665638ab997ef318319c239c61280a3dbc"),
+                           (("--train-count", "3", "--val-count", "2", "--image-size", "20"),
+                            "20782e8d6f9dbce40bad0f43c56f304043042faf550fbe6bf3712b362397abfa")):
+        tar_path, _ = build_segmentation(tmp_path, *args)
+        digest = hashlib.sha256()
+        with tarfile.open(tar_path) as tar:
+            for m in tar.getmembers():
+                digest.update(f"{m.name} {m.type} {m.mode:o}\n".encode())
+                if m.isfile():
+                    data = tar.extractfile(m).read()
+                    if m.name.endswith(".png"):  # pixels, not bytes: another zlib may compress differently
+                        img = Image.open(io.BytesIO(data))
+                        digest.update(f"{img.mode} {img.size}\n".encode() + np.asarray(img).tobytes())
+                    else:
+                        digest.update(data)
+        assert digest.hexdigest() == expected, args
+
+
+# --------------------------------------------------------------------------- detection (--task detection)
+
+DET_DIGITS = (0, 1, 2, 3)
+DET_CYCLE = (2, 3, 1, 2)  # digits per image, image after image
+BILINEAR = getattr(Image, "Resampling", Image).BILINEAR  # Pillow >= 9.1 moved the constants
+
+
+def build_detection(tmp_path, *args, output="det.tar"):
+    result = run("--task", "detection", "--output", output, *args, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    return tmp_path / output, result
+
+
+def det_json(tar_path, root, split):
+    import json
+
+    with tarfile.open(tar_path) as tar:
+        return json.loads(tar.extractfile(f"{root}/annotations/instances_{split}.json").read().decode("ascii"))
+
+
+def det_images(tar_path, root, split):
+    """{file name: RGB array} of <root>/<split>/*.jpg."""
+    out = {}
+    with tarfile.open(tar_path) as tar:
+        for name in seg_files(tar_path, split):
+            img = Image.open(io.BytesIO(tar.extractfile(f"{root}/{split}/{name}").read()))
+            assert (img.format, img.mode) == ("JPEG", "RGB"), name
+            out[name] = np.asarray(img)
+    return out
+
+
+def expected_det_samples(split):
+    """[[digits index, ...] per image] of a split, worked out here from the rules the docstring states: the samples
+    of the digits 0-3 in data-set order, every 5th in val, dealt out 2, 3, 1, 2, ... per image."""
+    from sklearn.datasets import load_digits
+
+    target = load_digits().target
+    pool = [i for i, t in enumerate(target) if t in DET_DIGITS]
+    part = pool[4::5] if split == "val" else [x for n, x in enumerate(pool) if n % 5 != 4]
+    images, start = [], 0
+    while start < len(part):
+        take = DET_CYCLE[len(images) % 4]
+        images.append(part[start:start + take])
+        start += take
+    return images, target
+
+
+def test_detection_tarball_layout(tmp_path):
+    tar_path, result = build_detection(tmp_path)
+    assert "train 16 images" in result.stdout and "val 8 images" in result.stdout
+    ms = members(tar_path)
+    assert all(m.isdir() or m.isfile() for m in ms)
+    assert sorted(m.name for m in ms if m.isdir()) == [
+        "lite_data", "lite_data/annotations", "lite_data/train", "lite_data/val"]
+    assert sorted(m.name for m in ms if m.isfile() and not m.name.endswith(".jpg")) == [
+        "lite_data/annotations/instances_train.json", "lite_data/annotations/instances_val.json",
+        "lite_data/labels.txt"]
+    for split, count in (("train", 16), ("val", 8)):
+        assert seg_files(tar_path, split) == [f"{i:03d}.jpg" for i in range(count)]
+        for name, array in det_images(tar_path, "lite_data", split).items():
+            assert array.shape == (320, 320, 3), name
+    # Tree order (each folder right before its contents) and the reproducible metadata of the other sets.
+    assert [m.name for m in ms] == sorted((m.name for m in ms), key=lambda n: n.split("/"))
+    for m in ms:
+        assert (m.mtime, m.uid, m.gid, m.uname, m.gname) == (0, 0, 0, "", "")
+        assert m.mode == (0o755 if m.isdir() else 0o644)
+    with tarfile.open(tar_path) as tar:
+        assert tar.extractfile("lite_data/labels.txt").read() == b"0\n1\n2\n3\n"
+
+
+def test_detection_coco_annotations_are_valid(tmp_path):
+    tar_path, _ = build_detection(tmp_path)
+    with tarfile.open(tar_path) as tar:
+        label_names = tar.extractfile("lite_data/labels.txt").read().decode("ascii").splitlines()
+    for split in ("train", "val"):
+        coco = det_json(tar_path, "lite_data", split)
+        assert {"images", "annotations", "categories", "info", "licenses"} <= set(coco)
+        cats = coco["categories"]
+        assert cats == [{"id": i + 1, "name": str(d), "supercategory": "digit"} for i, d in enumerate(DET_DIGITS)]
+        assert [c["name"] for c in cats] == label_names  # the label list names the categories in id order
+        files = seg_files(tar_path, split)
+        images = {im["id"]: im for im in coco["images"]}
+        assert len(images) == len(coco["images"]) and min(images) >= 1
+        assert [im["file_name"] for im in coco["images"]] == files  # relative to the image_dir, one per file
+        assert all((im["width"], im["height"]) == (320, 320) for im in coco["images"])
+        per_image = {}
+        ann_ids = [a["id"] for a in coco["annotations"]]
+        assert len(set(ann_ids)) == len(ann_ids) and min(ann_ids) >= 1  # COCOeval reads id 0 as "no match"
+        for a in coco["annotations"]:
+            assert a["image_id"] in images, a
+            assert a["category_id"] in {c["id"] for c in cats}, a
+            x, y, w, h = a["bbox"]
+            assert all(isinstance(v, int) for v in a["bbox"]), a
+            assert w > 0 and h > 0 and x >= 0 and y >= 0, a
+            assert x + w <= images[a["image_id"]]["width"] and y + h <= images[a["image_id"]]["height"], a
+            assert a["area"] == w * h, a
+            assert (a["iscrowd"], a["segmentation"]) == (0, []), a
+            per_image.setdefault(a["image_id"], []).append(a["bbox"])
+        assert set(per_image) == set(images)
+        assert all(1 <= len(boxes) <= 3 for boxes in per_image.values())
+        assert {len(boxes) for boxes in per_image.values()} == {1, 2, 3}
+        for boxes in per_image.values():  # the digits of an image do not overlap
+            for i, (x1, y1, w1, h1) in enumerate(boxes):
+                for x2, y2, w2, h2 in boxes[i + 1:]:
+                    assert x1 + w1 <= x2 or x2 + w2 <= x1 or y1 + h1 <= y2 or y2 + h2 <= y1, boxes
+        # Digits of very different sizes: 20% to 45% of the canvas, the box a bit smaller than the digit's square.
+        sides = [max(a["bbox"][2:]) for a in coco["annotations"]]
+        assert 0.1 * 320 <= min(sides) and max(sides) <= 0.45 * 320 and max(sides) - min(sides) > 0.1 * 320
+
+
+def test_detection_boxes_are_tight_around_the_bright_digits(tmp_path):
+    """Decoded images: within each box, the pixels brighter than halfway between the digit's colour and the
+    background around it span the box (up to JPEG and rounding), and outside the boxes nothing is bright."""
+    tar_path, _ = build_detection(tmp_path)
+    for split in ("train", "val"):
+        coco = det_json(tar_path, "lite_data", split)
+        arrays = det_images(tar_path, "lite_data", split)
+        for im in coco["images"]:
+            grey = arrays[im["file_name"]].astype(float).mean(axis=-1)
+            near_a_box = np.zeros(grey.shape, dtype=bool)
+            for a in (a for a in coco["annotations"] if a["image_id"] == im["id"]):
+                x, y, w, h = a["bbox"]
+                m = 4
+                x0, y0 = max(0, x - m), max(0, y - m)
+                window = grey[y0:y + h + m, x0:x + w + m]
+                ring = np.ones(window.shape, dtype=bool)
+                ring[y - y0:y - y0 + h, x - x0:x - x0 + w] = False
+                half = (np.percentile(grey[y:y + h, x:x + w], 98) + np.median(window[ring])) / 2
+                rows, cols = np.nonzero(window > half)
+                found = np.array([x0 + cols.min(), y0 + rows.min(), x0 + cols.max() + 1, y0 + rows.max() + 1])
+                tolerance = max(2, 0.07 * max(w, h))
+                assert np.abs(found - [x, y, x + w, y + h]).max() <= tolerance, (split, im["file_name"], a, found)
+                near_a_box[max(0, y - m):y + h + m, max(0, x - m):x + w + m] = True
+            background = arrays[im["file_name"]][~near_a_box].astype(float)
+            assert (background.mean(axis=-1) > 140).sum() == 0, (split, im["file_name"])
+            # High contrast on a dark, textured (not flat) background.
+            assert background.mean() < 90 and background.std(axis=0).min() > 3, (split, im["file_name"])
+
+
+def test_detection_boxes_are_exact(monkeypatch):
+    """To the pixel: with the background blacked out (drawn all the same, so sizes and places do not change), each
+    digit's square shows where it is, and its box must be the tight box of the square's pixels whose upscaled grey
+    level (bilinear, as worked out here) is above half."""
+    import importlib.util
+
+    from tipc_checks import _harness_module
+
+    spec = importlib.util.spec_from_file_location("make_lite_data_for_det", SCRIPT)
+    lite = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(lite)
+    det = _harness_module("det_data")
+    background = det.seg_data._background
+    monkeypatch.setattr(det.seg_data, "_background", lambda rng, size: background(rng, size) * 0.0)
+    picked, images, _ = det.plan(lite, 12, 6)
+    checked = 0
+    for indices in picked["train"] + picked["val"]:
+        glyphs = [images[i] for i in indices]
+        for size in (320, 64, 101):
+            _, boxes = det.render(lite, glyphs, indices, size)
+            squares, _ = det.render(lite, [np.full((8, 8), 16.0)] * len(glyphs), indices, size)
+            lit = squares.max(axis=-1) > 0
+            cell = size // 2
+            for pixels, (x, y, w, h) in zip(glyphs, boxes):
+                cx, cy = x // cell * cell, y // cell * cell  # one digit per quarter: its square is the lit part
+                rows, cols = np.nonzero(lit[cy:cy + cell, cx:cx + cell])
+                sx, sy, side = cx + cols.min(), cy + rows.min(), cols.max() + 1 - cols.min()
+                assert rows.max() + 1 - rows.min() == side, "not a square"
+                grey = np.clip(np.rint(pixels * 255.0 / 16.0), 0, 255).astype(np.uint8)
+                up = np.asarray(Image.fromarray(grey).resize((side, side), BILINEAR))
+                r, c = np.nonzero(up > 127.5)
+                expected = [sx + c.min(), sy + r.min(), c.max() + 1 - c.min(), r.max() + 1 - r.min()]
+                assert [x, y, w, h] == [int(v) for v in expected], (indices, size)
+                checked += 1
+    assert checked == 3 * (24 + 13)  # 12 train images with 2, 3, 1, 2, ... digits, 6 val ones; 3 sizes
+
+
+def test_detection_categories_and_selection_follow_the_digits(tmp_path):
+    """Each box's category is the digit drawn there, and the images take the samples the docstring says."""
+    tar_path, _ = build_detection(tmp_path, "--image-size", "64")
+    for split, count in (("train", 16), ("val", 8)):
+        samples, target = expected_det_samples(split)
+        coco = det_json(tar_path, "lite_data", split)
+        got = [[a["category_id"] for a in coco["annotations"] if a["image_id"] == im["id"]] for im in coco["images"]]
+        assert got == [[int(target[i]) + 1 for i in image] for image in samples[:count]]
+
+
+def test_detection_builds_are_byte_identical(tmp_path):
+    import json
+
+    first, second = tmp_path / "first", tmp_path / "second dir"
+    first.mkdir()
+    second.mkdir()
+    a, _ = build_detection(first)
+    b, _ = build_detection(second, output="other/x.tar")
+    assert a.read_bytes() == b.read_bytes()
+    assert not [p for p in tmp_path.rglob("*.part")], "temporary file left behind"
+    # The JSON is compact, with sorted keys: no run-dependent text such as a date.
+    with tarfile.open(a) as tar:
+        text = tar.extractfile("lite_data/annotations/instances_val.json").read().decode("ascii")
+    assert text == json.dumps(json.loads(text), sort_keys=True, separators=(",", ":")) + "\n"
+    c, _ = build_detection(first, "--image-size", "96", output="small.tar")
+    assert c.read_bytes() != a.read_bytes()
+    assert {v.shape for v in det_images(c, "lite_data", "val").values()} == {(96, 96, 3)}
+
+
+def test_detection_counts_and_whole_set(tmp_path):
+    small, result = build_detection(tmp_path, "--train-count", "5", "--val-count", "3", "--root-name", "det",
+                                    output="small.tar")
+    assert "train 5 images" in result.stdout and "val 3 images" in result.stdout
+    assert seg_files(small, "train") == [f"{i:03d}.jpg" for i in range(5)]
+    assert seg_files(small, "val") == [f"{i:03d}.jpg" for i in range(3)]
+    assert {m.name.split("/")[0] for m in members(small)} == {"det"}
+    assert [im["id"] for im in det_json(small, "det", "train")["images"]] == [1, 2, 3, 4, 5]
+
+    # The whole set, called as prepare.sh builds whole_data: 0 = every image the digits 0-3 fill, each sample once.
+    whole, result = build_detection(tmp_path, "--train-count", "0", "--val-count", "0", "--root-name", "whole_data",
+                                    output="whole.tar")
+    assert whole.stat().st_size < 20 * 1024 * 1024
+    assert "warning" not in result.stderr
+    train, val = seg_files(whole, "train"), seg_files(whole, "val")
+    assert len(train) >= 256 and len(val) >= 64
+    assert (len(train), len(val)) == (288, 72)
+    assert train == [f"{i:03d}.jpg" for i in range(288)] and val == [f"{i:03d}.jpg" for i in range(72)]
+    for split, n_images, n_boxes in (("train", 288, 576), ("val", 72, 144)):
+        coco = det_json(whole, "whole_data", split)
+        assert len(coco["images"]) == n_images and len(coco["annotations"]) == n_boxes
+        assert {a["category_id"] for a in coco["annotations"]} == {1, 2, 3, 4}
+        samples, target = expected_det_samples(split)
+        assert sum(map(len, samples)) == n_boxes  # every sample of the digits 0-3 of that part, once
+    # An image looks the same in every set it is in: the small set's images are the whole set's first ones.
+    with tarfile.open(whole) as big, tarfile.open(small) as little:
+        for split, n in (("train", 5), ("val", 3)):
+            for i in range(n):
+                assert (little.extractfile(f"det/{split}/{i:03d}.jpg").read()
+                        == big.extractfile(f"whole_data/{split}/{i:03d}.jpg").read())
+    assert det_json(small, "det", "val")["annotations"] == det_json(whole, "whole_data", "val")["annotations"][:6]
+    # One count 0, the other not.
+    mixed, _ = build_detection(tmp_path, "--train-count", "2", "--val-count", "0", "--image-size", "64",
+                               output="mixed.tar")
+    assert len(seg_files(mixed, "train")) == 2 and len(seg_files(mixed, "val")) == 72
+
+
+def test_detection_bad_options_exit_2(tmp_path):
+    cases = [
+        (("--train-count", "289"), "--train-count"),
+        (("--val-count", "73"), "--val-count"),
+        (("--image-size", "63"), "--image-size"),
+        (("--image-size", "0"), "--image-size"),
+        (("--train-count", "-1"), "--train-count"),
+        (("--num-classes", "2"), "--num-classes"),
+        (("--train-per-class", "0", "--val-per-class", "0"), "--train-per-class"),
+        (("--source", str(tmp_path)), "--source"),
+        (("--root-name", "a/b"), "--root-name"),
+    ]
+    for args, expected in cases:
+        result = run("--task", "detection", *args, "--output", "x.tar", cwd=tmp_path)
+        assert result.returncode == 2, (args, result.stdout)
+        assert expected in result.stderr, (args, result.stderr)
+    assert not (tmp_path / "x.tar").exists()
+
+
+def test_detection_demo_image(tmp_path):
+    for name, fmt in (("demo.png", "PNG"), ("demo.jpg", "JPEG")):
+        result = run("--task", "detection", "--demo-image", f"imgs/{name}", cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        img = Image.open(tmp_path / "imgs" / name)
+        assert img.format == fmt and img.mode == "RGB" and img.size == (224, 224)
+    assert not (tmp_path / "test_images").exists()  # demo mode writes no tarball
+    # Like the val images: bright digits (the first val image has 2) on a dark coloured background.
+    png = np.asarray(Image.open(tmp_path / "imgs" / "demo.png"), dtype=float)
+    bright = png.mean(axis=-1) > 140
+    assert 0.01 < bright.mean() < 0.3 and png[~bright].mean() < 90
+    assert np.abs(png[..., 0] - png[..., 1]).max() > 10

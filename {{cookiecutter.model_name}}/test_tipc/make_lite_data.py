@@ -67,6 +67,23 @@ Segmentation (--task segmentation; the default --task classification is everythi
   --train-count and --val-count segmentation ones. With --demo-image, a 224x224 image like the val images.
   The code is in pact_tipc/seg_data.py; the reproducibility rules below hold for it too (PNG instead of JPEG).
 
+Detection (--task detection)
+  A digits detection set in COCO format, the layout PaddleDetection's ``COCODataSet`` reads (dataset_dir
+  ``lite_data``, image_dir ``train`` / ``val``, anno_path ``annotations/instances_train.json`` / ``..._val.json``):
+    lite_data/train/<NNN>.jpg, lite_data/val/<NNN>.jpg    RGB JPEG images, --image-size S x S (default 320, at least 64)
+    lite_data/annotations/instances_train.json            COCO images, annotations (bbox [x, y, w, h] in pixels,
+    lite_data/annotations/instances_val.json              area w*h, iscrowd 0) and categories: ids 1-4 = digits 0-3
+    lite_data/labels.txt                                  the class names 0, 1, 2, 3, one a line (a label list)
+  Each image holds 1 to 3 digits samples of the classes 0-3, bright, upscaled (bilinear) to 20%-45% of S, in
+  separate quarters of a dark noisy background; a box is the tight box of the digit's pixels above half intensity.
+  Every 5th sample of the digits 0-3 (720 samples) is in the val part, the others in the train part; the images of a
+  split take the samples of its part in order, 2, 3, 1, 2, ... per image, each sample once: 288 train and 72 val
+  images in all. --train-count N and --val-count M take the first N and M images, 0 = all of them; the defaults,
+  16 train + 8 val, give a tarball of about 0.9 MB, --train-count 0 --val-count 0 one of about 13 MB. The options
+  that are errors with --task segmentation are errors here too. With --demo-image, a 224x224 image like val/000.jpg.
+  The code is in pact_tipc/det_data.py; the reproducibility rules below hold for it too (the JSON with sorted keys
+  and fixed separators).
+
 Examples
   python test_tipc/make_lite_data.py                                   # digits -> test_images/lite_data.tar
   python test_tipc/make_lite_data.py --source /data/ILSVRC2012 --num-classes 8 --train-per-class 2 --val-per-class 2
@@ -76,6 +93,7 @@ Examples
   python test_tipc/make_lite_data.py --task segmentation               # digits masks -> test_images/lite_data.tar
   python test_tipc/make_lite_data.py --task segmentation --train-count 0 --val-count 0 \\
       --root-name whole_data --output test_images/whole_data.tar       # the whole segmentation set
+  python test_tipc/make_lite_data.py --task detection                  # digits and COCO boxes, 16 + 8 images
 
 Exit status: 0 on success, 2 for bad arguments or inputs (the message says what to change),
 1 when the output cannot be written.
@@ -94,9 +112,10 @@ except ImportError:  # pragma: no cover - exercised only without Pillow
 
 PROG = "make_lite_data.py"
 DIGITS = "digits"
-CLASSIFICATION, SEGMENTATION = "classification", "segmentation"
+CLASSIFICATION, SEGMENTATION, DETECTION = "classification", "segmentation", "detection"
 CLASSIFICATION_ONLY = ("source", "num_classes", "train_per_class", "val_per_class")
-SEGMENTATION_ONLY = ("train_count", "val_count")
+SEGMENTATION_ONLY = ("train_count", "val_count")  # the options of the count-based sets, segmentation and detection
+DEFAULT_IMAGE_SIZE = 64  # of the classification and segmentation sets; the detection set's is 320
 DEFAULT_OUTPUT = os.path.join("test_images", "lite_data.tar")
 VAL_EVERY = 5  # with a count of 0 ("all"), every 5th image of a class goes to val
 JPEG_OPTIONS = {"format": "JPEG", "quality": 90, "subsampling": 0, "optimize": False, "progressive": False}
@@ -449,13 +468,15 @@ def build_parser():
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Build the TIPC lite_data tarball (ImageFolder train/val) from the scikit-learn "
-                    "digits images or from an ImageNet-style folder, or (--task segmentation) a digits "
-                    "segmentation set for PaddleSeg. Same inputs give a byte-identical tarball.",
+                    "digits images or from an ImageNet-style folder, or a digits segmentation set for PaddleSeg "
+                    "(--task segmentation) or detection set for PaddleDetection (--task detection). Same inputs "
+                    "give a byte-identical tarball.",
         epilog="0 for --num-classes/--train-per-class/--val-per-class/--train-count/--val-count means 'all'. "
                "See the module docstring for the selection rules.")
-    parser.add_argument("--task", choices=(CLASSIFICATION, SEGMENTATION), default=CLASSIFICATION,
+    parser.add_argument("--task", choices=(CLASSIFICATION, SEGMENTATION, DETECTION), default=CLASSIFICATION,
                         help="classification (default): ImageFolder class folders; segmentation: images, masks "
-                             "and PaddleSeg lists (see the module docstring)")
+                             "and PaddleSeg lists; detection: images and COCO box annotations for PaddleDetection "
+                             "(see the module docstring)")
     src = parser.add_argument_group("source")
     src.add_argument("--source", default=DIGITS,
                      help="'digits' (default, offline: scikit-learn's handwritten digits) or PATH to a folder "
@@ -467,13 +488,16 @@ def build_parser():
                      help="first N images per class for train (default 4; 0 = all)")
     src.add_argument("--val-per-class", type=_count, default=4, metavar="M",
                      help="first M images per class for val (default 4; 0 = all)")
-    src.add_argument("--image-size", type=_size, default=64, metavar="S",
-                     help="digits: S x S; folder images: short side S, aspect kept (default 64)")
-    seg = parser.add_argument_group("segmentation (--task segmentation)")
+    src.add_argument("--image-size", type=_size, metavar="S",
+                     help="digits: S x S; folder images: short side S, aspect kept "
+                          f"(default {DEFAULT_IMAGE_SIZE}; 320 with --task detection)")
+    seg = parser.add_argument_group("segmentation and detection (--task segmentation, --task detection)")
     seg.add_argument("--train-count", type=_count, metavar="N",
-                     help="first N samples of the train part (default 32; 0 = all 1438)")
+                     help="first N samples (segmentation: default 32; 0 = all 1438) or images (detection: default 16; "
+                          "0 = all 288) of the train part")
     seg.add_argument("--val-count", type=_count, metavar="M",
-                     help="first M samples of the val part (default 8; 0 = all 359)")
+                     help="first M samples (segmentation: default 8; 0 = all 359) or images (detection: default 8; "
+                          "0 = all 72) of the val part")
     out = parser.add_argument_group("output")
     out.add_argument("--output", default=DEFAULT_OUTPUT,
                      help=f"tarball to write, parent folders created (default {DEFAULT_OUTPUT})")
@@ -506,14 +530,22 @@ def _seg_data():
     return seg_data
 
 
+def _det_data():
+    """pact_tipc.det_data, the detection builder, from the folder of this script."""
+    _seg_data()  # puts this folder on sys.path
+    from pact_tipc import det_data
+
+    return det_data
+
+
 def _check_task_options(parser, args):
     """Options of the other task given a value of their own: an error, as they would be ignored."""
-    wrong = CLASSIFICATION_ONLY if args.task == SEGMENTATION else SEGMENTATION_ONLY
+    wrong = SEGMENTATION_ONLY if args.task == CLASSIFICATION else CLASSIFICATION_ONLY
     given = [name for name in wrong if getattr(args, name) != parser.get_default(name)]
     if given:
         flags = ", ".join("--" + name.replace("_", "-") for name in given)
-        hint = ("use --train-count/--val-count (0 = all) for the segmentation set"
-                if args.task == SEGMENTATION else "they need --task segmentation")
+        hint = (f"use --train-count/--val-count (0 = all) for the {args.task} set"
+                if args.task != CLASSIFICATION else "they need --task segmentation or --task detection")
         raise LiteDataError(f"{flags} not used with --task {args.task}; {hint}")
 
 
@@ -539,11 +571,43 @@ def _main_segmentation(args):
     return 0
 
 
+def _main_detection(args):
+    """Build the detection tarball or demo image; the exit status."""
+    det_data = _det_data()
+    lite = sys.modules[__name__]
+    if args.demo_image:
+        indices = det_data.write_demo_image(lite, args.demo_image)
+        size_kb = os.path.getsize(args.demo_image) / 1024
+        print(f"wrote {args.demo_image}: detection demo (digits images {', '.join(f'#{i}' for i in indices)}), "
+              f"{DEMO_SIZE}x{DEMO_SIZE} RGB, {size_kb:.1f} KB")
+        return 0
+    root_name = _checked_root_name(args.root_name)
+    size = det_data.DEFAULT_IMAGE_SIZE if args.image_size is None else args.image_size
+    det_data.check_size(lite, size)
+    train_count = det_data.DEFAULT_TRAIN_COUNT if args.train_count is None else args.train_count
+    val_count = det_data.DEFAULT_VAL_COUNT if args.val_count is None else args.val_count
+    picked, images, target = det_data.plan(lite, train_count, val_count)
+    det_data.write_tarball(lite, args.output, root_name, picked, images, target, size)
+    n_boxes = {split: sum(map(len, picked[split])) for split in picked}
+    out_size = os.path.getsize(args.output)
+    print(f"wrote {args.output}: detection (digits 0-3), train {len(picked['train'])} images "
+          f"({n_boxes['train']} boxes), val {len(picked['val'])} images ({n_boxes['val']} boxes), "
+          f"{out_size / 1024:.1f} KB")
+    if out_size > 20 * 1024 * 1024:
+        print(f"{PROG}: warning: {args.output} is over 20 MB, the guide's limit for lite_data; "
+              "lower --train-count/--val-count or --image-size", file=sys.stderr)
+    return 0
+
+
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         _check_task_options(parser, args)
+        if args.task == DETECTION:
+            return _main_detection(args)
+        if args.image_size is None:
+            args.image_size = DEFAULT_IMAGE_SIZE
         if args.task == SEGMENTATION:
             return _main_segmentation(args)
         if args.demo_image:

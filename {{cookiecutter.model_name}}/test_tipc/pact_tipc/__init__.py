@@ -11,7 +11,8 @@ The config (standard library only):
 - ``devices``: the gpu_list entries (environment, launcher, log tag)
 - ``plan``: the steps of a run and what prepare.sh makes
 - ``docs``: the generated docs' commands, inference runs, log files and config values
-- ``seg_data``: the segmentation data set make_lite_data.py builds from the digits (``task:segmentation``)
+- ``seg_data``, ``det_data``: the segmentation and detection data sets make_lite_data.py builds from the digits
+  (``task:segmentation``, ``task:detection``)
 
 The chain's int8 step and the checks after each step:
 

@@ -212,8 +212,9 @@ EXTENSIONS = (
           "whose training starts from -o pretrain_weights (line 9) while evaluation and export load -o weights; "
           "evaluation then gets <argument>=<the trained weights> instead of line 9's key"),
     Field("task", None, "task", "value", "what the model does: the data set prepare.sh makes", "扩展：任务类型",
-          "task:classification (the default: class folders and label lists) or task:segmentation (images, label "
-          "PNGs and image/label list files, as PaddleSeg reads them)"),
+          "task:classification (the default: class folders and label lists), task:segmentation (images, label "
+          "PNGs and image/label list files, as PaddleSeg reads them) or task:detection (images and COCO "
+          "instances_<split>.json boxes, as PaddleDetection's COCODataSet reads them)"),
     Field("fp32_pretrain", None, "fp32_pretrain", "command",
           "FP32 training that prepare.sh runs when line 9's weights are missing", "扩展：FP32 预训练脚本",
           "fp32_pretrain:<training script and fixed arguments, without PACT> run by prepare.sh as <script> "
@@ -236,7 +237,7 @@ LOOPS = {"enable_mkldnn": ("cpu", "mkldnn"), "cpu_threads": ("cpu", "threads"),
 STEP_TIMEOUTS = {"train": 7200, "eval": 1800, "export": 1800, "fp32": 1800, "accuracy": 1800, "int8": 1800,
                  "infer": 1800}
 # What the task line may say: the kinds of data set prepare.sh makes.
-TASKS = ("classification", "segmentation")
+TASKS = ("classification", "segmentation", "detection")
 # The data sets prepare.sh extracts, so paths in them need not exist before it ran.
 PREPARED_DATA = ("lite_data", "whole_data")
 HEADER_LINES = tuple(f.line for f in FIELDS if f.kind in ("header", "separator"))
