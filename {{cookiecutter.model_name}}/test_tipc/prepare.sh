@@ -147,10 +147,17 @@ done
 trap 'rm -rf -- "$prepare_lock"' EXIT
 
 case $PREP_ACTION in
-    lite) prepare_data "$PREP_TAR" lite_data "${PREP_MAKE_ARGS[@]}" ;;
+    lite)
+        prepare_data "$PREP_TAR" lite_data "${PREP_MAKE_ARGS[@]}"
+        # Line 9 names FP32 start weights in the lite modes too when PACT needs them (e.g. PaddleDetection's QAT).
+        [[ -z $PREP_WEIGHTS ]] || prepare_fp32_weights
+        ;;
     whole_infer) check_whole_infer_inputs ;;
     whole)
         prepare_full_data
         prepare_fp32_weights
         ;;
 esac
+if [[ $PREP_ACTION != whole_infer ]]; then
+    func_tipc_config start-yml "$CONFIG" "$MODE" || fail "cannot write the start_weights_yml copy (see above)"
+fi

@@ -8,6 +8,7 @@ hook, the tests).
     python3 test_tipc/tipc_config.py plan CONFIG MODE          the harness's steps
     python3 test_tipc/tipc_config.py prepare CONFIG MODE       what prepare.sh must make
     python3 test_tipc/tipc_config.py python-path CONFIG MODE   the folders every step imports from first
+    python3 test_tipc/tipc_config.py start-yml CONFIG MODE     write the start_weights_yml copy (prepare.sh)
 
 ``plan`` and ``prepare`` write variables for bash as NUL-separated records, ``NAME`` NUL ``VALUE`` NUL, an array
 as a record ``NAME[]`` (empty value) and then one record ``NAME[i]`` per element; common_func.sh's
@@ -29,11 +30,11 @@ from pact_tipc.config import Config, Entry, load, read_lines  # noqa: E402,F401
 from pact_tipc.devices import DeviceEntry, device_entries, entry_device, infer_device_tag  # noqa: E402,F401
 from pact_tipc.explain import explain  # noqa: E402,F401
 from pact_tipc.layout import classify, expected_kind, find_shift, fits  # noqa: E402,F401
-from pact_tipc.plan import Chain, Planner, Step, int8_switch, prepare_plan  # noqa: E402,F401
+from pact_tipc.plan import Chain, Planner, Step, int8_switch, prepare_plan, start_weights_yml  # noqa: E402,F401
 from pact_tipc.schema import *  # noqa: E402,F401,F403  (the lines, their names and the shared constants)
 from pact_tipc.schema import DEVICE_SELECTIONS  # noqa: E402
 from pact_tipc.values import *  # noqa: E402,F401,F403  (the rules for one value and the splitters)
-from pact_tipc.values import python_path_entries  # noqa: E402
+from pact_tipc.values import python_path_entries, split_command  # noqa: E402
 
 
 def records(name, value):
@@ -100,9 +101,30 @@ def python_path(config, mode, dry_run):
     return ":".join(folders)
 
 
+def write_start_yml(config, mode):
+    """The copy of the yml training reads its start weights from (the start_weights_yml line), with its key set to
+    the mode's line-9 weights; returns a line saying what was written ("" when the config asks for none)."""
+    copy = start_weights_yml(config, mode, split_command(config.value("trainer_script") or ""))
+    if not copy:
+        return ""
+    _, source, target, key, weights = copy
+    with open(source, encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    entry = f"{key}: {weights}"
+    found = [i for i, line in enumerate(lines) if line.split(":", 1)[0] == key]
+    if found:
+        lines[found[0]] = entry
+    else:
+        lines.insert(0, entry)
+    os.makedirs(os.path.dirname(target) or ".", exist_ok=True)
+    with open(target, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+    return f"training's start weights: {target} (a copy of {source} with {entry})"
+
+
 def main(argv):
-    usage = f"usage: python3 {argv[0]} plan|prepare|python-path CONFIG MODE"
-    if len(argv) != 4 or argv[1] not in ("plan", "prepare", "python-path"):
+    usage = f"usage: python3 {argv[0]} plan|prepare|python-path|start-yml CONFIG MODE"
+    if len(argv) != 4 or argv[1] not in ("plan", "prepare", "python-path", "start-yml"):
         print(usage, file=sys.stderr)
         return 2
     command, path, mode = argv[1:]
@@ -113,6 +135,14 @@ def main(argv):
     elif command == "prepare":
         scalars, arrays = prepare_plan(config, mode, devices)
         write_records({"PREP_PYTHON": config.value("python"), **scalars, **arrays})
+    elif command == "start-yml":
+        try:
+            done = write_start_yml(config, mode)
+        except OSError as exc:
+            print(f"cannot write the copy of the start_weights_yml file ({exc})", file=sys.stderr)
+            return 1
+        if done:
+            print(done)
     else:
         try:
             print(python_path(config, mode, os.environ.get("TIPC_DRY_RUN", "") not in ("", "0")))

@@ -282,6 +282,9 @@ class Checker:
                  "python_path": python_path_problem, "list_options": list_options_problem,
                  "infer_output": lambda v: key_problem(v) and f"the argument '{v}' {key_problem(v)}",
                  "eval_weights": lambda v: key_problem(v) and f"the argument '{v}' {key_problem(v)}",
+                 "start_weights_yml": lambda v: (":" not in v or not v.startswith("-") or key_problem(v.split(":")[0])
+                                                 or not v.split(":", 1)[1].strip()) and (
+                     f"expected <option>:<key>, e.g. --slim_config:pretrain_weights, found '{v}'"),
                  "task": lambda v: v not in TASKS and f"expected one of {', '.join(TASKS)}, found '{v}'",
                  "model_file": lambda v: (not v.strip() or v != v.strip() or " " in v or v.startswith("/")) and (
                      f"expected a file name inside the export folder, found '{v}'")}

@@ -61,9 +61,12 @@ class Planner:
         self.int8_off = os.environ.get("TIPC_INT8_CHECK") == "0"  # the int8 step turned off for this run
         self.list_options = [o for o in (config.value("list_options") or "").split("|") if o]
 
-    def step(self, label, argv=(), **kwargs):
+    def step(self, label, argv=(), yml=False, **kwargs):
         kind = label.rsplit("/", 1)[1].split("_", 1)[0]  # train, eval, export, fp32, accuracy, int8, infer
         argv = merge_list_options(list(argv), self.list_options)
+        copy = start_weights_yml(self.c, self.mode, argv) if yml else None
+        if copy:  # training reads the copy prepare.sh wrote, which names the line-9 start weights
+            argv[argv.index(copy[0]) + 1] = copy[2]
         self.steps.append(Step(len(self.chains) - 1, label, self.log_of(label), tuple(argv),
                                timeout=str(self.limits[kind]), **kwargs))
 
@@ -111,7 +114,7 @@ class Planner:
                 *self.arg("batch_size", self.c.value("batch_size", self.mode)),
                 *self.arg("data_path", self.c.value("data_path", self.mode)), *self.mode_arg("train_list"),
                 *(self.eval_data() if self.c.flag("train_eval_data") else [])],
-                on_fail="train failed", check="weights",
+                yml=True, on_fail="train failed", check="weights",
                 check_argv=("weights", weights,
                             f"{self.c.where('train_model_name')}, {self.c.key('train_model_name')}"))
         eval_script = self.c.value("eval")
@@ -289,20 +292,20 @@ def prepare_plan(config, mode, devices):
                 "PREP_EXPORT_NULL": str(int(is_null(config.value("infer_export")))),
                 "PREP_MODEL_DIR": config.value("model_dir"),
                 "PREP_TRAIN_MODEL_NAME": config.value("train_model_name")}, {}
-    if mode != "whole_train_whole_infer":
-        return {"PREP_ACTION": "lite", "PREP_TAR": data_tarball(config, "lite_data")}, {
-            "PREP_MAKE_ARGS": make_data_args(config, "lite_data")}
+    whole = mode == "whole_train_whole_infer"
+    root = "whole_data" if whole else "lite_data"
     data_path = config.value("data_path", mode) or ""
     weights = config.value("pretrained", mode)
     where = config.where("fp32_pretrain")
-    out = {"PREP_ACTION": "whole", "PREP_TAR": data_tarball(config, "whole_data"), "PREP_DATA_PATH": data_path,
+    out = {"PREP_ACTION": "whole" if whole else "lite", "PREP_TAR": data_tarball(config, root),
+           "PREP_DATA_PATH": data_path,
            "PREP_BUILD_WHOLE": str(int(data_path.rstrip("/") in ("./whole_data", "whole_data"))),
            "PREP_WEIGHTS": "" if not weights or is_null(weights) else weights, "PREP_FP32_WHERE": where,
            "PREP_FP32_MISSING": (f"{where} (fp32_pretrain) gives no command that trains them"
                                  if config.get("fp32_pretrain")
                                  else "the config has no fp32_pretrain line that trains them")}
     command = config.value("fp32_pretrain", mode)
-    arrays = {"PREP_FP32_ARGV": [], "PREP_MAKE_ARGS": make_data_args(config, "whole_data")}
+    arrays = {"PREP_FP32_ARGV": [], "PREP_MAKE_ARGS": make_data_args(config, root)}
     if not command or is_null(command) or not out["PREP_WEIGHTS"]:
         return out, arrays
     index, entry = next(((i, e) for i, e, skip in selected_entries(config, devices) if not skip), (None, None))
@@ -318,8 +321,25 @@ def prepare_plan(config, mode, devices):
             *key_words(config.key("output_dir"), run_dir), *key_words(config.key("data_path"), data_path),
             *(key_words(config.key("train_list"), config.value("train_list", mode))
               if config.get("train_list") else [])]
+    options = [o for o in (config.value("list_options") or "").split("|") if o]
     out.update(PREP_FP32_RUN_DIR=run_dir, PREP_FP32_TRAINED=f"{run_dir}/{config.value('train_model_name')}")
-    return out, {**arrays, "PREP_FP32_ARGV": argv}
+    return out, {**arrays, "PREP_FP32_ARGV": merge_list_options(argv, options)}
+
+
+def start_weights_yml(config, mode, argv):
+    """(option, source yml, copy, key, weights) when the config's start_weights_yml line says training reads its
+    start weights from a yml file given with an option (PaddleDetection's QAT reads pretrain_weights from the
+    --slim_config file, before any -o override): the copy, next to the mode's line-9 weights, names those weights
+    under the key. None when there is no such line, no weights for MODE, or ARGV lacks the option."""
+    spec, weights = config.value("start_weights_yml"), config.value("pretrained", mode)
+    if not spec or not weights or is_null(weights) or is_null(spec):
+        return None
+    option, _, key = spec.partition(":")
+    if option not in argv[:-1]:
+        return None
+    source = argv[argv.index(option) + 1]
+    stem = weights[: -len(".pdparams")] if weights.endswith(".pdparams") else weights
+    return option, source, f"{stem}_{os.path.basename(source)}", key, weights
 
 
 def data_tarball(config, root):

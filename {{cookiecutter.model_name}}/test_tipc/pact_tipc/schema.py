@@ -211,6 +211,12 @@ EXTENSIONS = (
           "eval_weights:<your evaluation script's weights argument>, e.g. eval_weights:-o weights for PaddleDetection, "
           "whose training starts from -o pretrain_weights (line 9) while evaluation and export load -o weights; "
           "evaluation then gets <argument>=<the trained weights> instead of line 9's key"),
+    Field("start_weights_yml", None, "start_weights_yml", "value",
+          "the yml file and key training reads its start weights from", "扩展：起始权重所在的 yml",
+          "start_weights_yml:<option>:<key>, e.g. start_weights_yml:--slim_config:pretrain_weights for "
+          "PaddleDetection, whose QAT training loads the start weights named in its --slim_config file before any -o "
+          "override; prepare.sh writes a copy of that file next to the mode's line-9 weights with <key>: <those "
+          "weights>, and training gets the copy"),
     Field("task", None, "task", "value", "what the model does: the data set prepare.sh makes", "扩展：任务类型",
           "task:classification (the default: class folders and label lists), task:segmentation (images, label "
           "PNGs and image/label list files, as PaddleSeg reads them) or task:detection (images and COCO "
