@@ -319,11 +319,15 @@ def test_an_fp32_model_or_no_report_leaves_the_row_alone(tmp_path):
 
 
 
-@pytest.mark.parametrize("counted, expected", [(True, "PASS\n\n"), (False, "WARN\nint8 ops not counted")])
-def test_the_int8_steps_own_row_warns_when_it_could_not_count_int8_ops(tmp_path, counted, expected):
-    """A PIR .json program gives no optimized ProgramDesc to count int8 ops in: the step passes on agreement and
-    latency, and its row says that nothing showed an op running in int8 (the harness runs this command)."""
-    report = write_report(tmp_path / "r.json", int8_ops_counted=counted)
+@pytest.mark.parametrize("counted, boxes, expected", [
+    (True, 3, "PASS\n\n"), (False, 3, "WARN\nint8 ops not counted"), (True, 0, "WARN\nno box of out scored")])
+def test_the_int8_steps_own_row_warns_when_it_could_not_count_int8_ops(tmp_path, counted, boxes, expected):
+    """A PIR .json program gives no optimized ProgramDesc to count int8 ops in, and a barely trained detector has no
+    box to match: the step passes on what it measured, and its row says what it could not (the harness runs this
+    command)."""
+    report = write_report(tmp_path / "r.json", int8_ops_counted=counted,
+                          outputs=[{"output": "out", "kind": "boxes", "agree": 1.0 if boxes else None,
+                                    "agree_of": boxes}])
     (tmp_path / "int8.log").write_text("ops in int8: none\n", encoding="utf-8")
     proc = subprocess.run([sys.executable, str(TIPC_DIR / "int8_check.py"), "note", f"--report={report}",
                            f"--log={tmp_path / 'int8.log'}", "--step=int8", "--strict"],

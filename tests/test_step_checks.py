@@ -63,6 +63,10 @@ def test_metrics_gives_the_last_metrics_line_of_each_eval_log(tmp_path):
         encoding="utf-8")
     (tmp_path / "pact_train_cpu_x2_eval.log").write_text("Traceback ...\n", encoding="utf-8")
     (tmp_path / "pact_train_cpu_train.log").write_text("top1: 0.9\n", encoding="utf-8")
+    (tmp_path / "pact_train_gpus_0_eval.log").write_text(  # PaddleDetection's COCO summary: its first line
+        " Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all | maxDets=100 ] = 0.177\n"
+        " Average Precision  (AP) @[ IoU=0.50      | area=   all | maxDets=100 ] = 0.381\n", encoding="utf-8")
     proc = check_step("metrics", tmp_path)
-    assert proc.stdout.splitlines() == ["pact_train_cpu: [EVAL] #Images: 8 mIoU: 0.4168 Acc: 0.6343",
-                                        "pact_train_cpu_x2: (no metrics line in its log)"]
+    assert proc.stdout.splitlines() == [
+        "pact_train_cpu: [EVAL] #Images: 8 mIoU: 0.4168 Acc: 0.6343", "pact_train_cpu_x2: (no metrics line in its log)",
+        "pact_train_gpus_0: Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all | maxDets=100 ] = 0.177"]

@@ -97,7 +97,8 @@ def cuda_problem():
 # Paddle 2.6's libpaddle.so exports its own copy of zlib's functions; a Python zlib call made after `import paddle`
 # lands in that copy and crashes (SIGSEGV in deflateReset / inflateReset2), e.g. PaddleSeg's skimage import.
 ZLIB_CRASH = re.compile(r"^\s*\d+\s+(deflateReset|inflateReset2|inflateReset|deflate|inflate)\w*\s*$", re.M)
-METRIC_LINE = re.compile(r"\b(mIoU|top-?1|bbox mAP|mAP|hmean|acc(uracy)?)\b\s*[:=(]", re.I)
+METRIC_LINE = re.compile(r"\b(mIoU|top-?1|bbox mAP|mAP|hmean|acc(uracy)?)\b\s*[:=(]"
+                         r"|Average Precision\s+\(AP\) @\[ IoU=0\.50:0\.95 \| area=\s*all", re.I)
 
 
 def failure_hint(log, status):
