@@ -89,8 +89,7 @@ def row_note(report_path, step_log, strict=False, int8_switch="", step="infer"):
                       and not o.get("agree_of")]
         if unmeasured:
             notes.append(f"no box of {', '.join(unmeasured)} scored high enough in the run without int8 kernels to "
-                         "be matched, so box agreement was not measured (a barely trained detector; whole mode's "
-                         "model has boxes)")
+                         "be matched, so box agreement was not measured (a barely trained detector)")
         return ("WARN", "; ".join(notes)) if notes else ("PASS", "")
     said = reported_precisions(step_log)
     if "int8" in said:
