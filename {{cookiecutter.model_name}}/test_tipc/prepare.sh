@@ -31,6 +31,10 @@ CONFIG=$1
 MODE=$2
 func_load_plan prepare "$CONFIG" "$MODE" || exit 2
 python=$PREP_PYTHON
+# The system zlib first for the FP32 training (see test_train_inference_python.sh; TIPC_PRELOAD_ZLIB=0 turns it off).
+if [[ -n $PREP_PRELOAD ]]; then
+    export LD_PRELOAD="$PREP_PRELOAD${LD_PRELOAD:+:$LD_PRELOAD}"
+fi
 
 fail() {
     printf 'prepare.sh: %s\n' "$*" >&2

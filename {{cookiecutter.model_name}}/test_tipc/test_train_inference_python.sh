@@ -390,6 +390,12 @@ fi
 python_path=$(func_tipc_config python-path "$CONFIG" "$MODE") || exit 1
 shims="$(cd -- "$TIPC_DIR" && pwd)/py_shims"
 export PYTHONPATH="${python_path:+$python_path:}${PYTHONPATH:+$PYTHONPATH:}$shims"
+# The system zlib first in every step (tipc_config.py found it; TIPC_PRELOAD_ZLIB=0 turns this off): Paddle 2.6's
+# libpaddle.so exports zlib's functions, and a zlib call made after `import paddle` would run that copy and crash.
+if [[ -n $PLAN_PRELOAD ]]; then
+    export LD_PRELOAD="$PLAN_PRELOAD${LD_PRELOAD:+:$LD_PRELOAD}"
+    [[ -n $DRY_RUN ]] || echo "LD_PRELOAD of every step: $LD_PRELOAD (the system zlib first; TIPC_PRELOAD_ZLIB=0 turns it off)"
+fi
 [[ -n $python_path ]] && echo "PYTHONPATH of every step: $PYTHONPATH"
 
 echo "TIPC ${model_name} ${MODE}: entries ${PLAN_GPU_LIST} (TIPC_DEVICES=${DEVICES}), logs in ${LOG_PATH}"

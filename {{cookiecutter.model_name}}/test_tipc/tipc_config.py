@@ -28,6 +28,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pact_tipc.checker import Checker  # noqa: E402
 from pact_tipc.config import Config, Entry, load, read_lines  # noqa: E402,F401
 from pact_tipc.devices import DeviceEntry, device_entries, entry_device, infer_device_tag  # noqa: E402,F401
+from pact_tipc.devices import zlib_preload  # noqa: E402
 from pact_tipc.explain import explain  # noqa: E402,F401
 from pact_tipc.layout import classify, expected_kind, find_shift, fits  # noqa: E402,F401
 from pact_tipc.plan import Chain, Planner, Step, int8_switch, prepare_plan, start_weights_yml  # noqa: E402,F401
@@ -68,7 +69,7 @@ def plan_variables(config, mode, devices):
     out = {"PLAN_MODEL_NAME": config.value("model_name"), "PLAN_GPU_LIST": config.value("gpu_list"),
            "PLAN_LOG_PATH": planner.log_path,
            "PLAN_HINTS": planner.hints(), "PLAN_PYTHON": config.value("python"),
-           "PLAN_INT8_STRICT": str(int(config.flag("int8_strict"))),
+           "PLAN_INT8_STRICT": str(int(config.flag("int8_strict"))), "PLAN_PRELOAD": zlib_preload(os.environ),
            "C_SKIP": [c.skip for c in planner.chains], "C_GPU": [int(c.needs_gpu) for c in planner.chains]}
     for field in Step._fields:
         if field not in ("argv", "check_argv"):
@@ -134,7 +135,8 @@ def main(argv):
         write_records(plan_variables(config, mode, devices))
     elif command == "prepare":
         scalars, arrays = prepare_plan(config, mode, devices)
-        write_records({"PREP_PYTHON": config.value("python"), **scalars, **arrays})
+        write_records({"PREP_PYTHON": config.value("python"), "PREP_PRELOAD": zlib_preload(os.environ), **scalars,
+                       **arrays})
     elif command == "start-yml":
         try:
             done = write_start_yml(config, mode)

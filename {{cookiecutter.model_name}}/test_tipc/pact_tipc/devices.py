@@ -1,5 +1,6 @@
 """The entries of gpu_list (line 4): what kind of device each one is, the environment and launcher words its
 commands start with, and the tag that names its logs."""
+import os
 from typing import NamedTuple
 
 from .values import word_safe
@@ -68,3 +69,18 @@ def infer_device_tag(value):
     if lower in ("", "null"):
         return "default"
     return word_safe(value)
+
+
+# Where the system zlib usually is. Paddle 2.6's libpaddle.so exports its own copy of zlib's functions; once it is
+# loaded, a zlib call from Python (scikit-image at PaddleSeg's import, PaddleDetection's eval) runs that copy and
+# crashes (SIGSEGV in deflateReset / inflateReset2). Loading the system zlib first (LD_PRELOAD) makes every zlib call
+# bind to it.
+SYSTEM_ZLIB = ("/lib/x86_64-linux-gnu/libz.so.1", "/usr/lib/x86_64-linux-gnu/libz.so.1", "/lib/aarch64-linux-gnu/"
+               "libz.so.1", "/usr/lib/aarch64-linux-gnu/libz.so.1", "/lib64/libz.so.1", "/usr/lib64/libz.so.1")
+
+
+def zlib_preload(environ):
+    """The system zlib the steps preload ("" when TIPC_PRELOAD_ZLIB=0 or none is found)."""
+    if environ.get("TIPC_PRELOAD_ZLIB") == "0":
+        return ""
+    return next((path for path in SYSTEM_ZLIB if os.path.exists(path)), "")

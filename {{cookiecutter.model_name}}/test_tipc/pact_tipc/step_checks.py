@@ -112,8 +112,9 @@ def failure_hint(log, status):
         libz = next((p for p in ("/lib/x86_64-linux-gnu/libz.so.1", "/usr/lib/x86_64-linux-gnu/libz.so.1",
                                  "/lib64/libz.so.1", "/usr/lib64/libz.so.1") if os.path.exists(p)), "libz.so.1")
         return ("the step crashed in zlib (a C++ traceback ending in a zlib function): Paddle 2.6's libpaddle.so "
-                "exports zlib's functions, and a zlib call made after `import paddle` runs that copy. Load the "
-                f"system zlib first for the whole run: LD_PRELOAD={libz} bash <this command>")
+                "exports zlib's functions, and a zlib call made after `import paddle` runs that copy. The harness "
+                "preloads the system zlib unless TIPC_PRELOAD_ZLIB=0 or it finds none: run with "
+                f"LD_PRELOAD={libz} (the path of your system's libz.so.1)")
     return ""
 
 
