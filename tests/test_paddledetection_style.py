@@ -5,8 +5,10 @@ PaddleDetection's tools/*.py parse -o with argparse nargs='*', so a second -o wo
 of a step (fixed ones in the command, and the ones the config's keys make) must follow one -o. Training starts from
 the weights its --slim_config file names (QAT loads them before any -o applies), so prepare.sh writes a copy of that
 file naming the mode's line-9 FP32 weights, and training gets the copy; evaluation and export load -o weights.
+The slow tests run the chain on the toy PaddleDetection-shaped repo under fixtures/toy_repos/paddledetection/.
 """
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -80,3 +82,80 @@ def test_start_yml_copy_names_the_line_9_weights(checkout):
     copy = checkout / "pretrain_models" / f"{NAME}_fp32_yolov3_mobilenet_v3_qat.yml"
     assert copy.read_text(encoding="utf-8") == f"# QAT\npretrain_weights: {WEIGHTS}\nslim: QAT\n"
     assert f"training's start weights: ./pretrain_models/{NAME}_fp32_yolov3_mobilenet_v3_qat.yml" in proc.stdout
+
+
+# ---------------------------------------------------------------- slow: the real chain on the toy PaddleDetection repo
+
+TOY_REPO = Path(__file__).parent / "fixtures" / "toy_repos" / "paddledetection"
+TOY = "toydet"
+TOY_CONFIG = CONFIG_REL.format(name=TOY)
+TOY_LOG = f"log/{TOY}/{MODE}"
+INFER_LABEL = "infer_cpu_mkldnn_True_threads_2_batchsize_1"
+
+
+def run_bash(repo, *args):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TIPC_")}
+    return subprocess.run(["bash", *args], cwd=repo, env=env, capture_output=True, text=True, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def toy_run(tmp_path_factory):
+    """The toy PaddleDetection-shaped repo (tiny real detector, -o nargs='*', QAT start weights from the slim yml),
+    test_tipc/ baked from layout, repo_style, model_name, gpu_list and python alone and installed, prepare.sh, the
+    chain (read-only)."""
+    root = tmp_path_factory.mktemp("det run")
+    bake = Path(cookiecutter(str(TEMPLATE_ROOT), no_input=True, output_dir=str(root / "bake"), extra_context={
+        "layout": "test_tipc_only", "repo_style": "paddledetection", "model_name": TOY, "gpu_list": "-1",
+        "python": sys.executable}))
+    repo = root / "toy det repo"
+    shutil.copytree(TOY_REPO, repo, ignore=shutil.ignore_patterns("__pycache__"))
+    install = subprocess.run([sys.executable, str(bake / "test_tipc" / "install_tipc.py"), str(repo)],
+                             capture_output=True, text=True)
+    assert install.returncode == 0, install.stdout + install.stderr
+    prepare = run_bash(repo, "test_tipc/prepare.sh", TOY_CONFIG, MODE)
+    assert prepare.returncode == 0, prepare.stdout + prepare.stderr
+    return repo, prepare, run_bash(repo, "test_tipc/test_train_inference_python.sh", TOY_CONFIG, MODE)
+
+
+def edited(repo, drop):
+    lines = [line for line in (repo / TOY_CONFIG).read_text(encoding="utf-8").splitlines() if not line.startswith(drop)]
+    (repo / "edited.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return "edited.txt"
+
+
+@pytest.mark.slow
+@pytest.mark.paddle
+def test_toy_detection_chain_passes_from_the_answers_alone(toy_run):
+    repo, prepare, proc = toy_run
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
+    assert "training's start weights: ./pretrain_models/toydet_fp32_yolov3_mobilenet_v3_qat.yml" in prepare.stdout
+    assert "TIPC lite_train_lite_infer: PASSED (5 steps" in out
+    # the predictor enables oneDNN without int8 kernels: its row says so
+    assert any(line.startswith("WARN ") and INFER_LABEL in line for line in out.splitlines()), out
+    # a drawn image per input image in the inference step's own folder, whatever the score threshold
+    drawn = sorted(p.name for p in (repo / TOY_LOG / f"pact_train_cpu_{INFER_LABEL}_results").iterdir())
+    assert drawn == sorted(p.name for p in (repo / "lite_data" / "val").iterdir()) and len(drawn) == 8
+    # the int8 step ran the export with int8 kernels; evaluation's COCO AP line is in the summary
+    assert re.search(r"pact_train_cpu: params 0\.\d+x FP32, \d+ ops in int8", out), out
+    assert "pact_train_cpu: Average Precision  (AP) @[ IoU=0.50:0.95" in out
+
+
+@pytest.mark.slow
+@pytest.mark.paddle
+def test_without_list_options_a_second_o_replaces_the_first(toy_run):
+    repo = toy_run[0]
+    proc = run_bash(repo, "test_tipc/test_train_inference_python.sh", edited(repo, "list_options:"), MODE)
+    assert proc.returncode == 1
+    log = (repo / TOY_LOG / "pact_train_cpu_train.log").read_text(encoding="utf-8")
+    assert "use_gpu cannot be set as true" in log, log[-2000:]
+
+
+@pytest.mark.slow
+@pytest.mark.paddle
+def test_without_start_weights_yml_training_reads_the_slim_url(toy_run):
+    repo = toy_run[0]
+    proc = run_bash(repo, "test_tipc/test_train_inference_python.sh", edited(repo, "start_weights_yml:"), MODE)
+    assert proc.returncode == 1
+    log = (repo / TOY_LOG / "pact_train_cpu_train.log").read_text(encoding="utf-8")
+    assert "is a URL" in log, log[-2000:]
