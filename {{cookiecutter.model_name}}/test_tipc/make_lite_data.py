@@ -419,9 +419,16 @@ def write_tarball(output, root_name, plan, classes):
             dirs.add(f"{root_name}/{split}/{cls}")
             files.append((f"{root_name}/{split}/{cls}/{name}", produce))
     for name, data in label_files(classes, plan).items():
-        files.append((f"{root_name}/{name}", lambda d=data: d))
-    entries = [(d, None) for d in dirs] + files
-    entries.sort(key=lambda e: _path_key(e[0]))  # tree order: each folder right before its contents
+        files.append((f"{root_name}/{name}", data))
+    write_tree(output, dirs, files)
+
+
+def write_tree(output, dirs, files):
+    """OUTPUT as a reproducible uncompressed tarball of the folders DIRS and the FILES (name, bytes, or a callable
+    that makes them when the file is written, so large sets are not held in memory), in tree order: each folder
+    right before its contents. Every task's builder writes its tarball with it."""
+    entries = [(d, None) for d in dirs] + list(files)
+    entries.sort(key=lambda e: _path_key(e[0]))
 
     def write(f):
         with tarfile.open(fileobj=f, mode="w", format=tarfile.PAX_FORMAT, encoding="utf-8") as tar:
@@ -429,7 +436,7 @@ def write_tarball(output, root_name, plan, classes):
                 if produce is None:
                     tar.addfile(_tarinfo(name, is_dir=True))
                 else:
-                    data = produce()
+                    data = produce() if callable(produce) else produce
                     tar.addfile(_tarinfo(name, size=len(data)), io.BytesIO(data))
 
     _atomic_write(output, write)

@@ -38,9 +38,7 @@ The helpers shared with the classification set (digits loading, the digit upscal
 members, the atomic write, LiteDataError) are make_lite_data.py's, passed in as ``lite`` (see seg_data.py for why);
 the background is the segmentation set's.
 """
-import io
 import json
-import tarfile
 
 import numpy as np
 from PIL import Image
@@ -169,18 +167,7 @@ def write_tarball(lite, output, root_name, picked, images, target, size):
         files += [(f"{root_name}/{split}/{name}", data) for name, data in split_files]
         files.append((f"{root_name}/{ANNOTATIONS}/instances_{split}.json", json_bytes(coco)))
     files.append((f"{root_name}/labels.txt", "".join(f"{d}\n" for d in DIGITS).encode("ascii")))
-    entries = [(d, None) for d in dirs] + files
-    entries.sort(key=lambda e: lite._path_key(e[0]))  # tree order: each folder right before its contents
-
-    def write(f):
-        with tarfile.open(fileobj=f, mode="w", format=tarfile.PAX_FORMAT, encoding="utf-8") as tar:
-            for name, data in entries:
-                if data is None:
-                    tar.addfile(lite._tarinfo(name, is_dir=True))
-                else:
-                    tar.addfile(lite._tarinfo(name, size=len(data)), io.BytesIO(data))
-
-    lite._atomic_write(output, write)
+    lite.write_tree(output, dirs, files)
 
 
 def check_size(lite, size):

@@ -30,7 +30,6 @@ LiteDataError) are make_lite_data.py's; it passes itself as ``lite``. It runs as
 it back by name from here would load a second copy, whose LiteDataError the script would not catch.
 """
 import io
-import tarfile
 
 import numpy as np
 from PIL import Image
@@ -128,18 +127,7 @@ def write_tarball(lite, output, root_name, picked, images, size):
             files.append((f"{root_name}/{split}/{name}", _png_bytes(image, "RGB")))
             files.append((f"{root_name}/{split}_labels/{name}", _png_bytes(mask, "L")))
     files += [(f"{root_name}/{name}", data) for name, data in list_files(picked).items()]
-    entries = [(d, None) for d in dirs] + files
-    entries.sort(key=lambda e: lite._path_key(e[0]))  # tree order: each folder right before its contents
-
-    def write(f):
-        with tarfile.open(fileobj=f, mode="w", format=tarfile.PAX_FORMAT, encoding="utf-8") as tar:
-            for name, data in entries:
-                if data is None:
-                    tar.addfile(lite._tarinfo(name, is_dir=True))
-                else:
-                    tar.addfile(lite._tarinfo(name, size=len(data)), io.BytesIO(data))
-
-    lite._atomic_write(output, write)
+    lite.write_tree(output, dirs, files)
 
 
 def check_size(lite, size):
