@@ -26,12 +26,17 @@ def load(report_path):
         return None
 
 
-def reported_precisions(step_log):
+def read_log(step_log):
+    """The step log's text ("" when it cannot be read)."""
     try:
         with open(step_log, encoding="utf-8", errors="replace") as f:
-            return [m.group(1).lower() for m in PRECISION.finditer(f.read())]
+            return f.read()
     except OSError:
-        return []
+        return ""
+
+
+def reported_precisions(text):
+    return [m.group(1).lower() for m in PRECISION.finditer(text)]
 
 
 def cost(report):
@@ -50,19 +55,14 @@ INFERENCE_MS = re.compile(r"\binference_time\(ms\)\s*:\s*([0-9.]+)")
 BATCH_SIZE = re.compile(r"\bbatch_size\s*:\s*([0-9]+)")
 
 
-def precision_is_a_label(report, step_log):
-    """Why a step whose log reports precision int8 did not run int8 kernels, from the inference time its benchmark
-    report gives, or "" when it did or nothing tells. A predictor may print the precision it was asked for without
-    enabling int8 kernels (PaddleSeg's CPU predictor does): at batch size 1, a reported time nearer the int8 step's
-    latency without int8 kernels than with them (on a logarithmic scale, where the two are at least 2x apart) says
-    which program ran."""
+def precision_is_a_label(report, text):
+    """Why a step whose log TEXT reports precision int8 did not run int8 kernels, from the inference time its
+    benchmark report gives, or "" when it did or nothing tells. A predictor may print the precision it was asked for
+    without enabling int8 kernels (PaddleSeg's CPU predictor does): at batch size 1, a reported time nearer the int8
+    step's latency without int8 kernels than with them (on a logarithmic scale, where the two are at least 2x apart)
+    says which program ran."""
     lat = report.get("latency_ms") or {}
     plain, int8 = lat.get("no_int8"), lat.get("int8")
-    try:
-        with open(step_log, encoding="utf-8", errors="replace") as f:
-            text = f.read()
-    except OSError:
-        return ""
     times, batches = INFERENCE_MS.findall(text), BATCH_SIZE.findall(text)
     if not plain or not int8 or plain < 2 * int8 or not times or batches[-1:] != ["1"]:
         return ""
@@ -91,9 +91,10 @@ def row_note(report_path, step_log, strict=False, int8_switch="", step="infer"):
             notes.append(f"no box of {', '.join(unmeasured)} scored high enough in the run without int8 kernels to "
                          "be matched, so box agreement was not measured (a barely trained detector)")
         return ("WARN", "; ".join(notes)) if notes else ("PASS", "")
-    said = reported_precisions(step_log)
+    text = read_log(step_log)
+    said = reported_precisions(text)
     if "int8" in said:
-        label_only = precision_is_a_label(report, step_log)
+        label_only = precision_is_a_label(report, text)
         if not label_only:
             return "PASS", ""
         note = (f"the int8 model ran without int8 kernels: it reports precision: int8, but {label_only}; the precision "

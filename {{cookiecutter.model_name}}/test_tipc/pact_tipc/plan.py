@@ -59,7 +59,7 @@ class Planner:
         self.entry_kind = "cpu"
         self.int8_report = ""  # the report of the current chain's int8 step ("" : none planned)
         self.int8_off = os.environ.get("TIPC_INT8_CHECK") == "0"  # the int8 step turned off for this run
-        self.list_options = [o for o in (config.value("list_options") or "").split("|") if o]
+        self.list_options = list_options(config)
 
     def step(self, label, argv=(), yml=False, **kwargs):
         kind = label.rsplit("/", 1)[1].split("_", 1)[0]  # train, eval, export, fp32, accuracy, int8, infer
@@ -321,9 +321,13 @@ def prepare_plan(config, mode, devices):
             *key_words(config.key("output_dir"), run_dir), *key_words(config.key("data_path"), data_path),
             *(key_words(config.key("train_list"), config.value("train_list", mode))
               if config.get("train_list") else [])]
-    options = [o for o in (config.value("list_options") or "").split("|") if o]
     out.update(PREP_FP32_RUN_DIR=run_dir, PREP_FP32_TRAINED=f"{run_dir}/{config.value('train_model_name')}")
-    return out, {**arrays, "PREP_FP32_ARGV": merge_list_options(argv, options)}
+    return out, {**arrays, "PREP_FP32_ARGV": merge_list_options(argv, list_options(config))}
+
+
+def list_options(config):
+    """The options of the config's list_options line (none without it)."""
+    return [option for option in (config.value("list_options") or "").split("|") if option]
 
 
 def start_weights_yml(config, mode, argv):

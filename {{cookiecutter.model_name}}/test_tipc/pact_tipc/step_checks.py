@@ -20,6 +20,7 @@ import re
 import shutil
 
 from . import model_files
+from .devices import zlib_preload
 from .images import input_images
 
 
@@ -109,8 +110,7 @@ def failure_hint(log, status):
     except OSError:
         return ""
     if str(status) in ("139", "134") and ZLIB_CRASH.search(text):
-        libz = next((p for p in ("/lib/x86_64-linux-gnu/libz.so.1", "/usr/lib/x86_64-linux-gnu/libz.so.1",
-                                 "/lib64/libz.so.1", "/usr/lib64/libz.so.1") if os.path.exists(p)), "libz.so.1")
+        libz = zlib_preload({}) or "libz.so.1"
         return ("the step crashed in zlib (a C++ traceback ending in a zlib function): Paddle 2.6's libpaddle.so "
                 "exports zlib's functions, and a zlib call made after `import paddle` runs that copy. The harness "
                 "preloads the system zlib unless TIPC_PRELOAD_ZLIB=0 or it finds none: run with "
