@@ -58,16 +58,18 @@ BATCH_SIZE = re.compile(r"\bbatch_size\s*:\s*([0-9]+)")
 def precision_is_a_label(report, text):
     """Why a step whose log TEXT reports precision int8 did not run int8 kernels, from the inference time its
     benchmark report gives, or "" when it did or nothing tells. A predictor may print the precision it was asked for
-    without enabling int8 kernels (PaddleSeg's CPU predictor does): at batch size 1, a reported time nearer the int8
-    step's latency without int8 kernels than with them (on a logarithmic scale, where the two are at least 2x apart)
-    says which program ran."""
+    without enabling int8 kernels (PaddleSeg's CPU predictor does): at batch size 1, a reported time clearly nearer the
+    int8 step's latency without int8 kernels than with them (on a logarithmic scale at most half as far from it,
+    where the two are at least 2x apart) says which program ran."""
     lat = report.get("latency_ms") or {}
     plain, int8 = lat.get("no_int8"), lat.get("int8")
     times, batches = INFERENCE_MS.findall(text), BATCH_SIZE.findall(text)
     if not plain or not int8 or plain < 2 * int8 or not times or batches[-1:] != ["1"]:
         return ""
     ms = float(times[-1])
-    if ms <= 0 or abs(math.log(ms / plain)) >= abs(math.log(ms / int8)):
+    # A clear margin, not the midpoint: the step and the int8 step run at different moments, and a busy machine
+    # slowed a real int8 run (our reference predictor) past the midpoint (9.62 ms; 4.18 with, 18.78 ms without).
+    if ms <= 0 or abs(math.log(ms / plain)) >= 0.5 * abs(math.log(ms / int8)):
         return ""
     return (f"its inference time ({ms:.2f} ms per image) is that of the program without int8 kernels (the int8 step: "
             f"{plain:.2f} ms without them, {int8:.2f} ms with them)")
