@@ -298,15 +298,17 @@ def test_inference_row_says_when_the_int8_model_ran_without_int8_kernels(tmp_pat
         assert note.endswith("run it with --enable-mkldnn=True")
 
 
-@pytest.mark.parametrize("ms, batch, expected", [("20.1", "1", "WARN"), ("2.5", "1", "PASS"), ("20.1", "4", "PASS"),
-                                                 ("8.0", "1", "PASS")])  # past the midpoint, not clearly nearer
-def test_a_precision_int8_label_is_checked_against_the_inference_time(tmp_path, ms, batch, expected):
+@pytest.mark.parametrize("ms, batch, count, expected", [
+    ("20.1", "1", "8", "WARN"), ("2.5", "1", "8", "PASS"), ("20.1", "4", "8", "PASS"),
+    ("8.0", "1", "8", "PASS"),  # past the midpoint, not clearly nearer
+    ("20.1", "1", "1", "PASS")])  # one timed image: a cold sample, not judged
+def test_a_precision_int8_label_is_checked_against_the_inference_time(tmp_path, ms, batch, count, expected):
     """A predictor that prints the precision it was asked for (PaddleSeg's AutoLog report says int8 on a CPU run
     without int8 kernels): at batch size 1 its reported time, nearer the int8 step's latency without int8 kernels
     (24 ms) than with them (2 ms), says which program ran."""
     step_log = tmp_path / "infer.log"
-    step_log.write_text(f"INFO:  precision: int8\nINFO:  batch_size: {batch}\nINFO:  inference_time(ms): {ms}\n",
-                        encoding="utf-8")
+    step_log.write_text(f"INFO:  precision: int8\nINFO:  batch_size: {batch}\nINFO:  data_num: {count}\n"
+                        f"INFO:  inference_time(ms): {ms}\n", encoding="utf-8")
     status, note = int8_report.row_note(write_report(tmp_path / "r.json"), str(step_log))
     assert status == expected, note
     if expected == "WARN":
