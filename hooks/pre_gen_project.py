@@ -36,8 +36,9 @@ VALUES = {
     "device_cpu_value": "device", "device_gpu_value": "device", "pretrained_value": "pretrained",
     "whole_pretrained_value": "pretrained", "trained_weights_name": "train_model_name", "data_path": "data_path",
     "whole_data_path": "data_path", "use_gpu_gpu_value": "use_gpu", "use_gpu_cpu_value": "use_gpu",
-    "img_path": "img_path", "benchmark_value": "benchmark", "train_list": "train_list",
-    "whole_train_list": "train_list", "eval_list": "eval_list", "whole_eval_list": "eval_list",
+    "img_path": "img_path", "benchmark_value": "benchmark", "__benchmark_gpu_value": "benchmark",
+    "train_list": "train_list", "whole_train_list": "train_list", "eval_list": "eval_list",
+    "whole_eval_list": "eval_list",
 }
 # Values of optional lines: the config has the line only when this key answer is not null.
 VALUE_NEEDS_KEY = {"train_list": "train_list_key", "whole_train_list": "train_list_key",
@@ -192,12 +193,27 @@ def command_errors(answers, rules):
     return found
 
 
+# The list options of a suite's scripts: declared with nargs and argparse's default store action, so a second
+# occurrence in one command replaces the first one's items. The harness gathers them after one occurrence when the
+# config's list_options line names them.
+STYLE_LIST_OPTIONS = {
+    "paddledetection": ("-o", "ppdet/utils/cli.py declares -o with nargs='*'"),
+    "paddleseg": ("--opts", "PaddleSeg's scripts declare --opts with nargs='+'"),
+}
+
+
 def style_errors(answers):
-    """The full repo is the reference repo: its scripts are the reference style's."""
+    """The full repo is the reference repo: its scripts are the reference style's. A suite style needs the list
+    options its parsers would otherwise drop."""
     if answers["layout"] == "full_repo" and answers["repo_style"] != "reference":
         return [f"{label('repo_style')}: {answers['repo_style']!r} with layout full_repo: the full repo is this "
                 "template's reference repo, whose scripts are the reference style; enter layout=test_tipc_only to "
                 "bake a test_tipc/ tree for your own repo"]
+    option, why = STYLE_LIST_OPTIONS.get(answers["repo_style"], (None, None))
+    if option and option not in answers.get("__list_options", "").split():
+        return [f"{label('__list_options')}: {answers.get('__list_options')!r} with repo_style "
+                f"{answers['repo_style']}: {why}, so of the several {option} groups of a step (fixed ones and "
+                f"the keys') argparse keeps only the last, silently; enter __list_options={option} (the default)"]
     return []
 
 

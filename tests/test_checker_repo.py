@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from conftest import FIXTURES
-from fake_repo import CONFIG, calls, config_lines, harness, write_config
+from fake_repo import CONFIG, EXT_HEADER, calls, config_lines, harness, write_config
 
 
 def check(repo, config=CONFIG):
@@ -72,4 +72,72 @@ def test_a_dashless_key_is_fine_after_a_trailing_option(fake_repo):
     """PaddleOCR's style: the train command ends with -o and line 5's key is Global.use_gpu."""
     write_config(fake_repo, config_lines(l5="Global.device:cpu", l14="pact_train:fake/train.py --pact_quant -o",
                                          l17="eval:fake/train.py --test-only --pact_quant -o"))
+    assert check(fake_repo).returncode == 0, check(fake_repo).stderr
+
+
+PARSER = '''import argparse
+
+
+class ArgsParser(argparse.ArgumentParser):
+    def __init__(self):
+        super().__init__()
+        self.add_argument("-c", "--config")
+        self.add_argument("-o", "--opt", nargs="*"{action})
+
+    def _parse_opt(self, opts):
+        config = {{}}
+        for s in opts:
+            k, v = s.split("=", 1)
+            keys = k.split(".")
+            cur = config.setdefault(keys[0], {{}})
+            for idx, key in enumerate(keys[1:]):
+                if idx == len(keys) - 2:
+                    cur[key] = v
+                else:
+                    {level}
+                    cur = cur[key]
+        return config
+'''
+
+
+def parser_repo(fake_repo, action="", level="cur[key] = {}", **changes):
+    """The fake repo with a training script whose -o parser lives in a module it imports (as ppdet's
+    tools/train.py imports ppdet.utils.cli)."""
+    (fake_repo / "fake" / "detlib").mkdir(exist_ok=True)
+    (fake_repo / "fake" / "detlib" / "__init__.py").write_text("", encoding="utf-8")
+    (fake_repo / "fake" / "detlib" / "cli.py").write_text(PARSER.format(action=action, level=level), encoding="utf-8")
+    (fake_repo / "fake" / "det_train.py").write_text("from detlib.cli import ArgsParser\n", encoding="utf-8")
+    (fake_repo / "x.yml").write_text("epoch: 1\n", encoding="utf-8")
+    write_config(fake_repo, config_lines(l5="-o use_gpu:False", **changes))
+    return check(fake_repo)
+
+
+def test_an_option_the_parser_keeps_once_is_refused_naming_the_declaration(fake_repo):
+    proc = parser_repo(fake_repo, l14="pact_train:fake/det_train.py -c x.yml -o worker_num=0")
+    assert proc.returncode == 2
+    assert ("fake.txt:14: training script of the trainer (trainer name as key) (line 14): -o is given 2 times in "
+            "the pact_train_cpu/train command, but fake/detlib/cli.py:8 declares it with nargs='*' and no "
+            "action='append': argparse keeps only the last -o, so worker_num would be dropped; add the extension "
+            "line list_options:-o") in proc.stderr, proc.stderr
+    assert calls(fake_repo) == []
+
+
+def test_an_option_the_parser_appends_or_the_config_gathers_passes(fake_repo):
+    command = "pact_train:fake/det_train.py -c x.yml -o worker_num=0"
+    assert parser_repo(fake_repo, action=', action="append"', l14=command).returncode == 0
+    lines = config_lines(l5="-o use_gpu:False", l14=command) + [EXT_HEADER, "list_options:-o"]
+    write_config(fake_repo, lines)
+    assert check(fake_repo).returncode == 0, check(fake_repo).stderr
+
+
+def test_nested_items_a_level_resetting_parser_would_lose_are_refused(fake_repo):
+    command = "pact_train:fake/det_train.py -c x.yml -o A.B.c=1 A.B.d=2"
+    parser_repo(fake_repo, l14=command)
+    write_config(fake_repo, config_lines(l5="-o use_gpu:False", l14=command) + [EXT_HEADER, "list_options:-o"])
+    proc = check(fake_repo)
+    assert proc.returncode == 2 and ("-o items A.B.c and A.B.d of the pact_train_cpu/train command share their "
+                                     "parent A.B, but the parser at fake/detlib/cli.py:8 starts that parent afresh "
+                                     "for each item") in proc.stderr, proc.stderr
+    parser_repo(fake_repo, level="cur = cur.setdefault(key, {})  # keeps what is there", l14=command)
+    write_config(fake_repo, config_lines(l5="-o use_gpu:False", l14=command) + [EXT_HEADER, "list_options:-o"])
     assert check(fake_repo).returncode == 0, check(fake_repo).stderr

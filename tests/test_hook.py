@@ -147,3 +147,15 @@ def test_hook_runs_as_a_script_and_refuses_with_exit_1(tmp_path, rules):
     proc = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True)
     assert proc.returncode == 1
     assert "ERROR: epochs_key" in proc.stderr and "Nothing was generated" in proc.stderr
+
+
+@pytest.mark.parametrize("style, option", [("paddledetection", "-o"), ("paddleseg", "--opts")])
+def test_a_suite_style_without_its_list_option_is_refused(rules, style, option):
+    """The suites' parsers keep only the last group of a list option (nargs and argparse's store action): a bake
+    whose config would not gather the groups is refused, naming the option."""
+    answers = answers_for(layout="test_tipc_only", repo_style=style, model_name="m", __list_options="null")
+    errors = rendered_hook(answers).style_errors(answers)
+    assert len(errors) == 1 and errors[0].startswith("__list_options: 'null' with repo_style " + style)
+    assert f"enter __list_options={option}" in errors[0]
+    answers = answers_for(layout="test_tipc_only", repo_style=style, model_name="m")
+    assert rendered_hook(answers).style_errors(answers) == []

@@ -69,7 +69,15 @@ def test_dry_run_gives_one_o_list_per_step_and_the_slim_copy(checkout):
                                 "./lite_data EvalDataset.anno_path=annotations/instances_val.json")
     assert commands[2].count(" -o ") == 1 and commands[2].endswith(
         f"use_gpu=False weights={SAVE}/model_final.pdparams --output_dir={SAVE}")
-    assert commands[-1].endswith(f"--device=CPU --enable_mkldnn=True --cpu_threads=2 --model_dir={SAVE} --batch_size=1 "
+    # the FP32 export of the line-9 weights, for the int8 step to compare with; without --slim_config
+    assert commands[3].endswith(f"-o num_classes=4 TestDataset.dataset_dir=./lite_data TestDataset.anno_path="
+                                f"annotations/instances_val.json use_gpu=False weights={WEIGHTS} "
+                                f"--output_dir={SAVE}_fp32") and "--slim_config" not in commands[3]
+    # each export writes into <output_dir>/<the config file it read last>/: the int8 step and inference look there
+    assert f"--model-dir={SAVE}/yolov3_mobilenet_v3_qat --" in commands[4]
+    assert f"--fp32-model-dir={SAVE}_fp32/{NAME} " in commands[4]
+    assert commands[-1].endswith(f"--device=CPU --enable_mkldnn=True --cpu_threads=2 --model_dir={SAVE}/"
+                                 "yolov3_mobilenet_v3_qat --batch_size=1 "
                                  f"--image_dir=./lite_data/val --run_benchmark=False "
                                  f"--output_dir=./log/{NAME}/{MODE}/pact_train_cpu_infer_cpu_mkldnn_True_threads_2_"
                                  "batchsize_1_results")
@@ -130,7 +138,7 @@ def test_toy_detection_chain_passes_from_the_answers_alone(toy_run):
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out
     assert "training's start weights: ./pretrain_models/toydet_fp32_yolov3_mobilenet_v3_qat.yml" in prepare.stdout
-    assert "TIPC lite_train_lite_infer: PASSED (5 steps" in out
+    assert "TIPC lite_train_lite_infer: PASSED (6 steps" in out
     # the predictor enables oneDNN without int8 kernels: its row says so
     assert any(line.startswith("WARN ") and INFER_LABEL in line for line in out.splitlines()), out
     # a drawn image per input image in the inference step's own folder, whatever the score threshold
@@ -141,14 +149,30 @@ def test_toy_detection_chain_passes_from_the_answers_alone(toy_run):
     assert "pact_train_cpu: Average Precision  (AP) @[ IoU=0.50:0.95" in out
 
 
-@pytest.mark.slow
-@pytest.mark.paddle
-def test_without_list_options_a_second_o_replaces_the_first(toy_run):
-    repo = toy_run[0]
+def test_without_list_options_the_checker_names_the_parser_that_drops_the_first_o(tmp_path):
+    """ppdet's ArgsParser declares -o with nargs='*' and the store action: of two -o groups argparse keeps the
+    last. The checker reads the parser's declaration from the scripts' imports and refuses before anything runs."""
+    repo = tmp_path / "toy det repo"
+    shutil.copytree(TOY_REPO, repo, ignore=shutil.ignore_patterns("__pycache__"))
+    bake = Path(cookiecutter(str(TEMPLATE_ROOT), no_input=True, output_dir=str(tmp_path / "bake"), extra_context={
+        "layout": "test_tipc_only", "repo_style": "paddledetection", "model_name": TOY, "gpu_list": "-1",
+        "python": sys.executable}))
+    shutil.copytree(bake / "test_tipc", repo / "test_tipc")
     proc = run_bash(repo, "test_tipc/test_train_inference_python.sh", edited(repo, "list_options:"), MODE)
-    assert proc.returncode == 1
-    log = (repo / TOY_LOG / "pact_train_cpu_train.log").read_text(encoding="utf-8")
-    assert "use_gpu cannot be set as true" in log, log[-2000:]
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    problems = [line for line in proc.stderr.splitlines() if "would be dropped" in line]
+    # one message per command line the mode runs (train 14, eval 17, export 22, the fp32_export line)
+    assert [line.split(":")[1] for line in problems] == ["14", "17", "22", "47"], proc.stderr
+    assert ("-o is given 8 times in the pact_train_cpu/train command, but toydet/config.py:24 declares it with "
+            "nargs='*' and no action='append': argparse keeps only the last -o, so worker_num, num_classes, "
+            "TrainDataset.image_dir, log_iter, use_gpu, save_dir, epoch, pretrain_weights, TrainReader.batch_size, "
+            "TrainDataset.dataset_dir would be dropped; add the extension line list_options:-o") in problems[0]
+    assert not (repo / "log").exists()
+    # the real parser does drop them: two -o groups reach the toy's ArgsParser as the last group only
+    probe = subprocess.run([sys.executable, "-c", "import sys; sys.argv[1:] = ['-c', 'x', '-o', 'a=1', '-o', 'b=2'];"
+                            "from toydet.config import ArgsParser; print(ArgsParser().parse_args().opt)"],
+                           cwd=repo, capture_output=True, text=True)
+    assert probe.stdout.strip() == "{'b': 2}", probe.stderr
 
 
 @pytest.mark.slow

@@ -20,10 +20,14 @@ UPSTREAM_32 = (FIXTURES / "upstream_train_pact_infer_python.txt").read_text(enco
 HEADER = tc.EXTENSION_HEADER
 
 
-def config(tmp_path, lines):
+def write(tmp_path, lines):
     path = tmp_path / "c.txt"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return tc.load(str(path))[0]
+    return path
+
+
+def config(tmp_path, lines):
+    return tc.load(str(write(tmp_path, lines)))[0]
 
 
 # ---------------------------------------------------------------- one value
@@ -256,3 +260,43 @@ def test_list_options_gather_every_override_of_a_step_into_one_list(tmp_path):
         "TrainDataset.dataset_dir=./lite_data")
     assert tc.merge_list_options(["a", "-o", "x=1", "--flag", "-o", "y=2"], ["-o"]) == ["a", "-o", "x=1", "y=2",
                                                                                             "--flag"]
+
+
+def test_a_benchmark_value_per_inference_device(tmp_path):
+    """PaddleDetection's --run_benchmark=True crashes on the CPU: line 32 may hold a value per inference device."""
+    lines = list(UPSTREAM_32)
+    lines[3] = "gpu_list:-1|0"
+    lines[31] = "--benchmark:cpu=False|gpu=True"
+    _, steps = plan(tmp_path, lines)
+    infer = {s.label: s.argv for s in steps if "/infer_" in s.label and s.argv}
+    assert infer["pact_train_gpus_0/infer_gpu_batchsize_1"][-1] == "--benchmark=True"
+    assert infer["pact_train_gpus_0/infer_cpu_batchsize_1"][-1] == "--benchmark=False"
+    assert infer["pact_train_cpu/infer_cpu_batchsize_1"][-1] == "--benchmark=False"
+    lines[31] = "--benchmark:cpu=False"  # no item for the GPU: its steps get no benchmark argument
+    _, steps = plan(tmp_path, lines)
+    assert not any(w.startswith("--benchmark") for s in steps if s.label.endswith("infer_gpu_batchsize_1")
+                   for w in s.argv)
+    for bad in ("cpu=False|tpu=True", "cpu=False|cpu=True", "cpu=|gpu=True"):
+        lines[31] = f"--benchmark:{bad}"
+        problems = tc.Checker(str(write(tmp_path, lines)), repo=False).run()
+        assert any(":32: benchmark argument (line 32): " in p for p in problems), (bad, problems)
+
+
+def test_export_subfolder_follows_the_config_file_the_export_reads_last(tmp_path):
+    """PaddleDetection exports into <output_dir>/<base name of the config it read last>/ (the --slim_config
+    file's, else -c's): the model check, the int8 step and inference look there, per export."""
+    lines = list(UPSTREAM_32)
+    lines[21] = "norm_export:tools/export_model.py -c configs/det.yml --slim_config configs/slim/qat.yml"
+    lines += [HEADER, "export_subfolder:-c|--slim_config", "fp32_export:tools/export_model.py -c configs/det.yml"]
+    lines[8] = "--pretrained:./pretrain_models/fp32.pdparams"
+    _, steps = plan(tmp_path, lines)
+    save = "./log/mobilenet_v3_small/lite_train_lite_infer/pact_train_gpus_0"
+    by_label = {s.label.split("/")[1]: s for s in steps}
+    assert by_label["export"].check_argv == ("model", f"{save}/qat")
+    assert by_label["fp32_export"].check_argv == ("model", f"{save}_fp32/det")
+    int8 = by_label["int8"].argv
+    assert f"--model-dir={save}/qat" in int8 and f"--fp32-model-dir={save}_fp32/det" in int8
+    assert f"--model-dir={save}/qat" in by_label["infer_cpu_batchsize_1"].argv
+    lines[-2] = "export_subfolder:slim_config"
+    problems = tc.Checker(str(write(tmp_path, lines)), repo=False).run()
+    assert any("export_subfolder" in p and "expected option words starting with '-'" in p for p in problems)

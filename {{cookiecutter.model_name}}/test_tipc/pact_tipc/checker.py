@@ -4,8 +4,8 @@ from .config import belongs_elsewhere, load
 from .devices import DeviceEntry
 from .layout import find_shift, suite_layout
 from .repo_checks import repo_problems
-from .schema import (ALTERNATIVES, BY_LINE, EXTENSIONS, FIELD, FIELDS, FIXED_KEYS, HEADER_LINES, MODE_ITEMS,
-                     MODES, PER_MODE_VALUE, REQUIRED_LINES, SINGLE_VALUES, TASKS, TIPC_DIR)
+from .schema import (ALTERNATIVES, BY_LINE, DEVICE_ITEMS, EXTENSIONS, FIELD, FIELDS, FIXED_KEYS, HEADER_LINES,
+                     MODE_ITEMS, MODES, PER_MODE_VALUE, REQUIRED_LINES, SINGLE_VALUES, TASKS, TIPC_DIR)
 from .values import (command_problem, flag_problem, gpu_list_problem, is_gpu_value, is_null, key_problem,
                      list_options_problem, mode_values, model_name_problem, pattern_problem, python_path_problem,
                      python_problem, required_keys, split_items, step_timeout_problem, value_problem)
@@ -206,6 +206,13 @@ class Checker:
                 values = value.split("|")
             elif field.per_mode:
                 values = mode_values(value, items_only=True)  # check_modes reports an item without '='
+            elif field.name == "benchmark" and DEVICE_ITEMS.match(value):
+                items = split_items(value)
+                values = [item for _, item in items if item is not None]
+                wrong = [name for name, item in items if name not in ("cpu", "gpu") or item is None]
+                if wrong or len({name for name, _ in items}) < len(items):
+                    self.error(field.line, f"{self.meaning(field.name)}: expected one value, or cpu=<value>|"
+                                           f"gpu=<value> with each device once, found '{value}'")
             else:
                 values = [value]
             for item in values:
@@ -280,6 +287,7 @@ class Checker:
         value = entry.value
         rules = {"infer_pattern": pattern_problem, "step_timeout": step_timeout_problem,
                  "python_path": python_path_problem, "list_options": list_options_problem,
+                 "export_subfolder": list_options_problem,
                  "infer_output": lambda v: key_problem(v) and f"the argument '{v}' {key_problem(v)}",
                  "eval_weights": lambda v: key_problem(v) and f"the argument '{v}' {key_problem(v)}",
                  "start_weights_yml": lambda v: (":" not in v or not v.startswith("-") or key_problem(v.split(":")[0])

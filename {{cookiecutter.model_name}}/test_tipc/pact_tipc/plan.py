@@ -5,8 +5,8 @@ from typing import NamedTuple, Tuple
 
 from .devices import DeviceEntry, entry_device, infer_device_tag, selected_entries
 from .schema import LOOPS, STEP_TIMEOUTS, TIPC_DIR
-from .values import (from_workdir, is_gpu_value, is_null, key_words, merge_list_options, shell_word, split_command,
-                     step_timeouts, word_safe)
+from .values import (device_value, from_workdir, is_gpu_value, is_null, key_words, merge_list_options, shell_word,
+                     split_command, step_timeouts, word_safe)
 
 
 class Step(NamedTuple):
@@ -132,7 +132,7 @@ class Planner:
             self.step(f"{prefix}/export", skip="line 22 (norm_export) is null",
                       then_skip="nothing exported (line 22 is null)")
         else:
-            self.export_steps(prefix, env, export_script, weights, save_dir, device)
+            save_dir = self.export_steps(prefix, env, export_script, weights, save_dir, device)
         self.infer_steps(prefix, env, entry.kind, save_dir)
 
     def eval_data(self):
@@ -153,18 +153,19 @@ class Planner:
                           skip="line 25 (infer_export) is null: no export of the line-24 weights to check")
             self.int8_step(prefix, env, model_dir)
         else:
-            model_dir = save_dir
-            self.export_steps(prefix, env, self.c.value("infer_export"), self.c.value("train_model"), save_dir,
-                              device)
+            model_dir = self.export_steps(prefix, env, self.c.value("infer_export"), self.c.value("train_model"),
+                                          save_dir, device)
         self.infer_steps(prefix, env, entry.kind, model_dir)
 
     def export_steps(self, prefix, env, script, weights, save_dir, device):
-        """The export, which must leave an inference model in SAVE_DIR (else the chain's inference is skipped),
-        then the accuracy check of that export (an optional extension line), whose failure stops nothing."""
-        self.step(f"{prefix}/export", [*env, self.python, *split_command(script),
-                                       *(self.arg("device", device) if self.c.flag("export_device") else []),
-                                       *self.arg("export_weights", weights), *self.arg("save_inference_dir", save_dir)],
-                  on_fail="export failed", check="model", check_argv=("model", save_dir))
+        """The export into SAVE_DIR, which must leave an inference model there (or in the subfolder the
+        export_subfolder line names; else the chain's inference is skipped), then the accuracy check of that export
+        (an optional extension line), whose failure stops nothing. Returns the inference model's folder."""
+        argv = [*env, self.python, *split_command(script),
+                *(self.arg("device", device) if self.c.flag("export_device") else []),
+                *self.arg("export_weights", weights), *self.arg("save_inference_dir", save_dir)]
+        save_dir = export_model_dir(self.c, argv, save_dir)
+        self.step(f"{prefix}/export", argv, on_fail="export failed", check="model", check_argv=("model", save_dir))
         accuracy = self.c.value("accuracy_check", self.mode)
         if accuracy and is_null(accuracy):
             self.step(f"{prefix}/accuracy", skip=f"{self.c.where('accuracy_check')} (accuracy_check) is null")
@@ -172,6 +173,7 @@ class Planner:
             self.step(f"{prefix}/accuracy", [*env, self.python, *split_command(accuracy),
                                              *self.arg("export_weights", weights), *self.arg("model_dir", save_dir)])
         self.int8_step(prefix, env, save_dir, self.fp32_export_step(prefix, env, device))
+        return save_dir
 
     def fp32_export_step(self, prefix, env, device):
         """The optional FP32 export of the mode's line-9 weights, for the int8 step to compare with; returns its
@@ -187,11 +189,11 @@ class Planner:
             self.step(f"{prefix}/fp32_export", skip=f"line 9 names no FP32 weights in {self.mode}")
             return ""
         save_dir = f"{self.log_path}/{prefix}_fp32"
-        self.step(f"{prefix}/fp32_export", [
-            *env, self.python, *split_command(command),
-            *(self.arg("device", device) if self.c.flag("export_device") else []),
-            *self.arg("export_weights", weights), *self.arg("save_inference_dir", save_dir)],
-            check="model", check_argv=("model", save_dir))
+        argv = [*env, self.python, *split_command(command),
+                *(self.arg("device", device) if self.c.flag("export_device") else []),
+                *self.arg("export_weights", weights), *self.arg("save_inference_dir", save_dir)]
+        save_dir = export_model_dir(self.c, argv, save_dir)
+        self.step(f"{prefix}/fp32_export", argv, check="model", check_argv=("model", save_dir))
         return save_dir
 
     def int8_step(self, prefix, env, model_dir, fp32_dir=""):
@@ -231,6 +233,7 @@ class Planner:
         device_values = (self.c.value("use_gpu") or "").split("|")
         batches = (self.c.value("infer_batch_size") or "").split("|")
         for use_gpu in [v or None for v in device_values]:
+            benchmark = device_value(self.c.value("benchmark"), use_gpu and is_gpu_value(use_gpu))
             loops = ("use_tensorrt", "precision") if use_gpu and is_gpu_value(use_gpu) else (
                 "enable_mkldnn", "cpu_threads", "precision")
             for combo in self.loop_combinations(loops):
@@ -256,7 +259,8 @@ class Planner:
                         *env, self.python, *script, *self.arg("use_gpu", use_gpu),
                         *[word for _, key, value in combo for word in key_words(key, value)],
                         *self.arg("model_dir", model_arg), *self.arg("infer_batch_size", batch),
-                        *self.arg("img_path", img_path), *self.arg("benchmark", self.c.value("benchmark")), *output],
+                        *self.arg("img_path", img_path), *self.arg("benchmark", benchmark),
+                        *output],
                         check=check[0], check_argv=check[1], cwd=workdir, int8_report=self.int8_report,
                         int8_switch=int8_switch(combo))
 
@@ -328,6 +332,22 @@ def prepare_plan(config, mode, devices):
 def list_options(config):
     """The options of the config's list_options line (none without it)."""
     return [option for option in (config.value("list_options") or "").split("|") if option]
+
+
+def export_model_dir(config, argv, save_dir):
+    """Where the export ARGV leaves its inference model: SAVE_DIR, or with the export_subfolder line its subfolder
+    named after the file of the last listed option the command gives (PaddleDetection writes into
+    <output dir>/<base name of the config file it read last>/)."""
+    options = (config.value("export_subfolder") or "").split("|")
+    given = {}
+    for i, word in enumerate(argv):
+        option, sep, value = word.partition("=")
+        if option in options and (sep or i + 1 < len(argv)):
+            given[option] = value if sep else argv[i + 1]
+    named = [given[option] for option in options if option in given]
+    if not named:
+        return save_dir
+    return f"{save_dir}/{os.path.splitext(os.path.basename(named[-1]))[0]}"
 
 
 def start_weights_yml(config, mode, argv):

@@ -1,9 +1,11 @@
 """Checks of a config against the repo it runs in, from the current directory (the repo root): the line-3 python,
-the scripts and their -c config files, the image path, the python_path and infer_workdir folders. The
+the scripts and their -c config files, the image path, the python_path and infer_workdir folders, and what the
+scripts' argument parsers would drop of the planned commands (parsers.py). The
 pre-generation hook checks a config before the repo exists and leaves these out."""
 import os
 import shutil
 
+from .parsers import dropped_argument_problems
 from .schema import EXTENSIONS, FIELD, FIELDS, MODE_ITEMS, PREPARED_DATA
 from .values import command_problem, is_null, python_path_entries, python_path_problem, split_command, split_items
 
@@ -19,6 +21,8 @@ def repo_problems(config, mode, meaning, skip=()):
     problems += script_problems(config, mode, meaning)
     problems += image_path_problems(config, meaning)
     problems += folder_problems(config, meaning)
+    if not skip:  # the planner reads a config whose form has no problem
+        problems += dropped_argument_problems(config, mode, meaning)
     return [(line, message) for line, message in problems if line not in skip]
 
 

@@ -110,7 +110,8 @@ FIELDS = (
     Field("img_path", 31, None, "argument", "image path argument", "图片路径或者图片文件夹路径",
           "<your image argument>:<an image or a folder of images>"),
     Field("benchmark", 32, None, "argument", "benchmark argument", "是否使用benchmark",
-          "<your benchmark argument>:<its value>, e.g. --benchmark:True"),
+          "<your benchmark argument>:<its value>, e.g. --benchmark:True, or cpu=<value>|gpu=<value> for a value "
+          "per inference device, e.g. --run_benchmark:cpu=False|gpu=True"),
 )
 EXTENSION_HEADER = _header("infer_benchmark_params")
 EXTENSION_HEADER_RE = re.compile(r"^=+infer_benchmark_params=+$")
@@ -201,6 +202,12 @@ EXTENSIONS = (
           "list_options:<option>|..., e.g. list_options:--opts for PaddleSeg's --opts key=value key=value (argparse "
           "nargs='+': a second --opts replaces the first); every step's words after each occurrence of such an "
           "option are gathered after its first occurrence"),
+    Field("export_subfolder", None, "export_subfolder", "value",
+          "the options whose config file names the folder an export writes into", "扩展：导出子目录",
+          "export_subfolder:<option>|..., e.g. export_subfolder:-c|--slim_config for PaddleDetection, whose export "
+          "writes into <output dir>/<base name of the config file it read last>/ (the --slim_config file's when given, "
+          "else the -c file's): the inference model of each export is then looked for in <line 20 folder>/<base name "
+          "of the file of the last of these options its command gives>"),
     Field("train_eval_data", None, "train_eval_data", "flag", "whether training also gets the evaluation data lines",
           "扩展：训练时传入评估数据",
           "train_eval_data:True to pass the eval_data_path and eval_list lines to training too (for a training "
@@ -253,6 +260,8 @@ PER_MODE_VALUE = re.compile(r"^[A-Za-z_]+=")
 # a '|' list of alternatives; the other argument lines' values are set by the harness.
 SINGLE_VALUES = ("pretrained", "train_model_name", "data_path", "train_model", "img_path", "benchmark")
 ALTERNATIVES = ("device", "use_gpu", "infer_batch_size")
+# A value per inference device (line 32): cpu=<value>|gpu=<value>.
+DEVICE_ITEMS = re.compile(r"^(cpu|gpu)=")
 MODE_ITEMS = re.compile(r"^(%s)=" % "|".join(MODES))
 GPU_ITEM = re.compile(r"^(-1|[0-9]+)$")
 PLAIN_WORD = re.compile(r"^[A-Za-z0-9_./:,+@%=-]+$")

@@ -5,8 +5,8 @@ import os
 import re
 import shlex
 
-from .schema import (COMMAND_WORD, GPU_ITEM, KEY_WORD, MODE_ITEMS, MODEL_NAME, PER_MODE_VALUE, PLAIN_WORD,
-                     PYTHON_WORD, SHELL_META, STEP_TIMEOUTS)
+from .schema import (COMMAND_WORD, DEVICE_ITEMS, GPU_ITEM, KEY_WORD, MODE_ITEMS, MODEL_NAME, PER_MODE_VALUE,
+                     PLAIN_WORD, PYTHON_WORD, SHELL_META, STEP_TIMEOUTS)
 
 
 def _bad_chars(text, allowed):
@@ -201,6 +201,14 @@ def mode_values(value, items_only=False):
     if not MODE_ITEMS.match(value):
         return [value]
     return [item or "" for _, item in split_items(value) if item is not None or not items_only]
+
+
+def device_value(value, gpu):
+    """The value of a line that may hold a value per inference device (cpu=<value>|gpu=<value>) for a GPU (GPU
+    true) or CPU inference step: None when the line has no item for that device."""
+    if value is None or not DEVICE_ITEMS.match(value):
+        return value
+    return dict(split_items(value)).get("gpu" if gpu else "cpu")
 
 
 def split_command(command):
