@@ -4,6 +4,7 @@ import importlib.util
 import shutil
 import signal
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,9 @@ TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 CONFIG_REL = "test_tipc/configs/{name}/train_pact_infer_python.txt"
 TIPC_DIR = TEMPLATE_ROOT / "{{cookiecutter.model_name}}" / "test_tipc"
+# cookiecutter puts the template folder on the import path for its Jinja extensions (local_extensions.py) while it
+# bakes; tests that render cookiecutter.json themselves need it too.
+sys.path.insert(0, str(TEMPLATE_ROOT))
 
 
 def load_tipc_config():

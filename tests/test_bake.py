@@ -95,7 +95,7 @@ def test_shell_scripts_are_copied_without_rendering(baked_reference):
 
 
 def test_other_answers_reach_the_config(cookies):
-    result = cookies.bake(extra_context={"model_name": "digit_resnet", "architecture": "resnet18",
+    result = cookies.bake(extra_context={"model_name": "digit_resnet", "__architecture": "resnet18",
                                          "python": "python3"})
     assert result.exit_code == 0, result.exception
     project = Path(result.project_path)
@@ -119,8 +119,9 @@ def test_cpu_only_bake_has_no_gpu_inference(cookies):
 
 def test_null_keys_render_as_null_lines(cookies):
     """An argument the contributor's script does not have is written null:null, not null:<the default value>."""
-    result = cookies.bake(extra_context={"layout": "test_tipc_only", "benchmark_key": "null", "img_path_key": "null",
-                                         "use_gpu_key": "null", "infer_batch_size_key": "null"})
+    result = cookies.bake(extra_context={"layout": "test_tipc_only", "__benchmark_key": "null",
+                                         "__img_path_key": "null", "__use_gpu_key": "null",
+                                         "__infer_batch_size_key": "null"})
     assert result.exit_code == 0, result.exception
     lines = config_lines(Path(result.project_path), "mobilenet_v3_small")
     assert [lines[n - 1] for n in (28, 29, 31, 32)] == ["null:null"] * 4

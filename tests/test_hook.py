@@ -45,14 +45,14 @@ def hook_errors(rules, **extra):
 
 
 def test_rendered_hook_reads_the_answers_as_data(rules):
-    answers = answers_for(train_command='train.py --name="""x""" --x=$(id)', model_name="m")
+    answers = answers_for(__train_command='train.py --name="""x""" --x=$(id)', model_name="m")
     hook = rendered_hook(answers)
-    assert hook.ANSWERS["train_command"] == 'train.py --name="""x""" --x=$(id)'  # data, not code
+    assert hook.ANSWERS["__train_command"] == 'train.py --name="""x""" --x=$(id)'  # data, not code
     assert any("train_command" in e and "contains '$', '(', ')'" in e for e in hook.errors(answers, rules))
 
 
 def test_a_config_the_checker_refuses_is_refused_by_the_hook_naming_its_answers(rules):
-    errors = hook_errors(rules, device_key="Global.device")
+    errors = hook_errors(rules, __device_key="Global.device")
     assert len(errors) == 1 and errors[0].startswith("the config these answers make is refused by the checker, "
                                                      "config line 5: ")
     assert "the key 'Global.device' is not an option" in errors[0] and "device_key (" in errors[0]
@@ -68,52 +68,52 @@ VALID = {
     "defaults": {},
     "suite model name with a dash": {"model_name": "ch_PP-OCRv3_det"},
     "model name with a dot": {"model_name": "model.v2"},
-    "no training (null train command)": {"train_command": "null"},
-    "no evaluation, no pretrained key": {"eval_command": "null", "pretrained_key": "null"},
+    "no training (null train command)": {"__train_command": "null"},
+    "no evaluation, no pretrained key": {"__eval_command": "null", "__pretrained_key": "null"},
     "python path with a space": {"python": "/opt/my env/bin/python"},
-    "config-style keys": {"epochs_key": "-o Global.epochs", "device_key": "-o Global.device"},
-    "no benchmark argument": {"benchmark_key": "null"},
-    "image path with a space": {"img_path": "./my images/demo.jpg"},
+    "config-style keys": {"__epochs_key": "-o Global.epochs", "__device_key": "-o Global.device"},
+    "no benchmark argument": {"__benchmark_key": "null"},
+    "image path with a space": {"__img_path": "./my images/demo.jpg"},
     "CPU only": {"gpu_list": "-1|-1,-1"},
-    "suite lines": {"train_list_key": "-o DataLoader.Train.dataset.cls_label_path",
-                    "eval_data_path_key": "-o DataLoader.Eval.dataset.image_root",
-                    "eval_list_key": "-o DataLoader.Eval.dataset.cls_label_path", "export_device": "True",
-                    "infer_workdir": "deploy", "infer_pattern": r"class id\(s\): \["},
-    "label list value unused without its key": {"train_list": "a|b"},
-    "GPU inference value unused on CPU entries only": {"gpu_list": "-1|-1,-1", "use_gpu_gpu_value": "1"},
+    "suite lines": {"__train_list_key": "-o DataLoader.Train.dataset.cls_label_path",
+                    "__eval_data_path_key": "-o DataLoader.Eval.dataset.image_root",
+                    "__eval_list_key": "-o DataLoader.Eval.dataset.cls_label_path", "__export_device": "True",
+                    "__infer_workdir": "deploy", "__infer_pattern": r"class id\(s\): \["},
+    "label list value unused without its key": {"__train_list": "a|b"},
+    "GPU inference value unused on CPU entries only": {"gpu_list": "-1|-1,-1", "__use_gpu_gpu_value": "1"},
 }
 INVALID = {
     "model name with a space": {"model_name": "my model"},
     "model name with ';'": {"model_name": "model;rm"},
-    "key with ':'": {"epochs_key": "-o Global.epochs:5"},
-    "key with '|'": {"device_key": "--device|--place"},
-    "key with '='": {"batch_size_key": "--bs=4"},
-    "key with ';'": {"img_path_key": "--img;touch"},
-    "key with $(": {"model_dir_key": "--model-dir$(id)"},
-    "key with a backtick": {"benchmark_key": "--bench`id`"},
-    "null export weights key": {"export_weights_key": "null"},
-    "null model dir key": {"model_dir_key": "null"},
-    "null output dir key with evaluation": {"output_dir_key": "null"},
-    "command with ';'": {"train_command": "train.py; rm -rf x"},
-    "command with &&": {"eval_command": "train.py && echo hi"},
-    "command starting with python": {"train_command": "python3 train.py --pact_quant"},
-    "command starting with an option": {"export_command": "--pact_quant tools/export_model.py"},
-    "null inference command": {"inference_command": "null"},
-    "value with '|'": {"data_path": "./a|./b"},
-    "value with a leading space": {"img_path": " ./images/demo.jpg"},
-    "empty value": {"img_path": ""},
-    "value that looks per-mode": {"pretrained_value": "whole_infer=./w.pdparams"},
+    "key with ':'": {"__epochs_key": "-o Global.epochs:5"},
+    "key with '|'": {"__device_key": "--device|--place"},
+    "key with '='": {"__batch_size_key": "--bs=4"},
+    "key with ';'": {"__img_path_key": "--img;touch"},
+    "key with $(": {"__model_dir_key": "--model-dir$(id)"},
+    "key with a backtick": {"__benchmark_key": "--bench`id`"},
+    "null export weights key": {"__export_weights_key": "null"},
+    "null model dir key": {"__model_dir_key": "null"},
+    "null output dir key with evaluation": {"__output_dir_key": "null"},
+    "command with ';'": {"__train_command": "train.py; rm -rf x"},
+    "command with &&": {"__eval_command": "train.py && echo hi"},
+    "command starting with python": {"__train_command": "python3 train.py --pact_quant"},
+    "command starting with an option": {"__export_command": "--pact_quant tools/export_model.py"},
+    "null inference command": {"__inference_command": "null"},
+    "value with '|'": {"__data_path": "./a|./b"},
+    "value with a leading space": {"__img_path": " ./images/demo.jpg"},
+    "empty value": {"__img_path": ""},
+    "value that looks per-mode": {"__pretrained_value": "whole_infer=./w.pdparams"},
     "gpu_list that is not entries": {"gpu_list": "gpu0"},
     "gpu_list with a mixed entry": {"gpu_list": "-1|0,-1"},
     "python with ';'": {"python": "python3;id"},
     "python with ':'": {"python": "py:thon"},
-    "label list key with ':'": {"train_list_key": "-o Train.list:x"},
-    "label list value with '|'": {"eval_list_key": "--val-list", "eval_list": "a|b"},
-    "prediction pattern that is no regular expression": {"infer_pattern": "class id(s"},
-    "inference folder with a leading space": {"infer_workdir": " deploy"},
-    "device key without a dash": {"device_key": "Global.device"},
-    "inference device key without a dash": {"use_gpu_key": "use-gpu"},
-    "GPU inference value the harness cannot tell": {"use_gpu_gpu_value": "1"},
+    "label list key with ':'": {"__train_list_key": "-o Train.list:x"},
+    "label list value with '|'": {"__eval_list_key": "--val-list", "__eval_list": "a|b"},
+    "prediction pattern that is no regular expression": {"__infer_pattern": "class id(s"},
+    "inference folder with a leading space": {"__infer_workdir": " deploy"},
+    "device key without a dash": {"__device_key": "Global.device"},
+    "inference device key without a dash": {"__use_gpu_key": "use-gpu"},
+    "GPU inference value the harness cannot tell": {"__use_gpu_gpu_value": "1"},
 }
 
 
@@ -140,13 +140,13 @@ def test_hook_finds_the_template_from_a_relative_path(tmp_path, monkeypatch):
 
 
 def test_hook_runs_as_a_script_and_refuses_with_exit_1(tmp_path, rules):
-    answers = answers_for(epochs_key="--epochs:5")
+    answers = answers_for(__epochs_key="--epochs:5")
     script = tmp_path / "hook.py"
     source = (TEMPLATE_ROOT / "hooks" / "pre_gen_project.py").read_text(encoding="utf-8")
     script.write_text(jinja2.Template(source).render(cookiecutter=answers), encoding="utf-8")
     proc = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True)
     assert proc.returncode == 1
-    assert "ERROR: epochs_key" in proc.stderr and "Nothing was generated" in proc.stderr
+    assert "ERROR: __epochs_key" in proc.stderr and "Nothing was generated" in proc.stderr
 
 
 @pytest.mark.parametrize("style, option", [("paddledetection", "-o"), ("paddleseg", "--opts")])
@@ -155,7 +155,7 @@ def test_a_suite_style_without_its_list_option_is_refused(rules, style, option):
     whose config would not gather the groups is refused, naming the option."""
     answers = answers_for(layout="test_tipc_only", repo_style=style, model_name="m", __list_options="null")
     errors = rendered_hook(answers).style_errors(answers)
-    assert len(errors) == 1 and errors[0].startswith("__list_options: 'null' with repo_style " + style)
+    assert len(errors) == 1 and errors[0].startswith("__list_options: 'null' with repo style " + style)
     assert f"enter __list_options={option}" in errors[0]
     answers = answers_for(layout="test_tipc_only", repo_style=style, model_name="m")
     assert rendered_hook(answers).style_errors(answers) == []

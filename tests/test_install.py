@@ -28,8 +28,8 @@ SUITE_CONFIGS = {"A": "test_tipc/configs/A/A_train_infer_python.txt",
 # Answers that wire the baked config to the fake step scripts (fixtures/fake_scripts/, copied to fake/).
 FAKE_ANSWERS = {
     "layout": "test_tipc_only", "model_name": MODEL, "python": sys.executable, "gpu_list": "-1",
-    "train_command": "fake/train.py --pact_quant", "eval_command": "fake/train.py --test-only --pact_quant",
-    "export_command": "fake/export.py", "inference_command": "fake/infer.py", "img_path": "./imgs/demo.jpg",
+    "__train_command": "fake/train.py --pact_quant", "__eval_command": "fake/train.py --test-only --pact_quant",
+    "__export_command": "fake/export.py", "__inference_command": "fake/infer.py", "__img_path": "./imgs/demo.jpg",
 }
 OUR_NAMES = ("test_train_inference_python.sh", "common_func.sh", "prepare.sh", "check_config.py", "tipc_config.py",
              "make_lite_data.py", "install_tipc.py", "configs", "docs", "py_shims", "README.md", "README_en.md")
@@ -302,7 +302,7 @@ def test_a_second_model_goes_beside_the_first_and_shares_the_harness(bake, secon
 
 def test_a_changed_rebake_of_an_installed_model_is_refused(bake, suite_repo, cookies):
     assert install(bake, suite_repo).returncode == 0
-    changed = cookies.bake(extra_context={**FAKE_ANSWERS, "epochs_key": "--num-epochs"})
+    changed = cookies.bake(extra_context={**FAKE_ANSWERS, "__epochs_key": "--num-epochs"})
     assert changed.exit_code == 0, changed.exception
     before = snapshot(suite_repo)
     proc = install(Path(changed.project_path), suite_repo)

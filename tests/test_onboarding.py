@@ -33,36 +33,37 @@ TOY_CORE_AT = {"argparse": "tinycls.py", "config_style": "toycls/core.py"}
 # argparse style: every script rejects arguments it does not know, so a wrong key fails its step.
 ARGPARSE_ANSWERS = {
     "model_name": "tiny_digits",
-    "device_key": "--use_cuda", "device_cpu_value": "False", "device_gpu_value": "True",
-    "epochs_key": "--num_epochs", "output_dir_key": "--save_dir", "batch_size_key": "--bs",
-    "pretrained_key": "--init_weights", "pretrained_value": "null", "trained_weights_name": "final.pdparams",
-    "data_path_key": "--data_root", "data_path": "./lite_data",
-    "train_command": "run_train.py --quant=pact", "eval_command": "run_eval.py --quant=pact",
-    "save_inference_dir_key": "--out_dir", "export_weights_key": "--weights",
-    "export_command": "export_static.py --quant=pact", "inference_command": "predict.py",
-    "use_gpu_key": "--device_type", "use_gpu_gpu_value": "gpu", "use_gpu_cpu_value": "cpu",
-    "infer_batch_size_key": "--infer_bs", "model_dir_key": "--model_path",
-    "img_path_key": "--image", "img_path": "./lite_data/val", "benchmark_key": "--bench", "benchmark_value": "yes",
+    "__device_key": "--use_cuda", "__device_cpu_value": "False", "__device_gpu_value": "True",
+    "__epochs_key": "--num_epochs", "__output_dir_key": "--save_dir", "__batch_size_key": "--bs",
+    "__pretrained_key": "--init_weights", "__pretrained_value": "null", "__trained_weights_name": "final.pdparams",
+    "__data_path_key": "--data_root", "__data_path": "./lite_data",
+    "__train_command": "run_train.py --quant=pact", "__eval_command": "run_eval.py --quant=pact",
+    "__save_inference_dir_key": "--out_dir", "__export_weights_key": "--weights",
+    "__export_command": "export_static.py --quant=pact", "__inference_command": "predict.py",
+    "__use_gpu_key": "--device_type", "__use_gpu_gpu_value": "gpu", "__use_gpu_cpu_value": "cpu",
+    "__infer_batch_size_key": "--infer_bs", "__model_dir_key": "--model_path",
+    "__img_path_key": "--image", "__img_path": "./lite_data/val", "__benchmark_key": "--bench",
+    "__benchmark_value": "yes",
 }
 
 # PaddleClas style: every setting lives in a YAML file; -o overrides must name a key the file has.
 CONFIG_STYLE_ANSWERS = {
     "model_name": "toy_clas_cfg",
-    "device_key": "-o Global.device", "device_cpu_value": "cpu", "device_gpu_value": "gpu",
-    "epochs_key": "-o Global.epochs", "output_dir_key": "-o Global.output_dir",
-    "batch_size_key": "-o DataLoader.batch_size",
-    "pretrained_key": "-o Global.pretrained_model", "pretrained_value": "null",
-    "trained_weights_name": "best_model.pdparams",
-    "data_path_key": "-o DataLoader.root", "data_path": "./lite_data",
-    "train_command": "tools/train.py -c configs/toy_cls.yaml -o Quant.name=pact",
-    "eval_command": "tools/eval.py -c configs/toy_cls.yaml -o Quant.name=pact",
-    "save_inference_dir_key": "-o Global.save_inference_dir", "export_weights_key": "-o Global.pretrained_model",
-    "export_command": "tools/export_model.py -c configs/toy_cls.yaml -o Quant.name=pact",
-    "inference_command": "deploy/predict.py -c deploy/inference.yaml",
-    "use_gpu_key": "-o Global.use_gpu", "use_gpu_gpu_value": "True", "use_gpu_cpu_value": "False",
-    "infer_batch_size_key": "-o Global.batch_size", "model_dir_key": "-o Global.inference_model_dir",
-    "img_path_key": "-o Global.infer_imgs", "img_path": "./lite_data/val/2",
-    "benchmark_key": "-o Global.benchmark", "benchmark_value": "True",
+    "__device_key": "-o Global.device", "__device_cpu_value": "cpu", "__device_gpu_value": "gpu",
+    "__epochs_key": "-o Global.epochs", "__output_dir_key": "-o Global.output_dir",
+    "__batch_size_key": "-o DataLoader.batch_size",
+    "__pretrained_key": "-o Global.pretrained_model", "__pretrained_value": "null",
+    "__trained_weights_name": "best_model.pdparams",
+    "__data_path_key": "-o DataLoader.root", "__data_path": "./lite_data",
+    "__train_command": "tools/train.py -c configs/toy_cls.yaml -o Quant.name=pact",
+    "__eval_command": "tools/eval.py -c configs/toy_cls.yaml -o Quant.name=pact",
+    "__save_inference_dir_key": "-o Global.save_inference_dir", "__export_weights_key": "-o Global.pretrained_model",
+    "__export_command": "tools/export_model.py -c configs/toy_cls.yaml -o Quant.name=pact",
+    "__inference_command": "deploy/predict.py -c deploy/inference.yaml",
+    "__use_gpu_key": "-o Global.use_gpu", "__use_gpu_gpu_value": "True", "__use_gpu_cpu_value": "False",
+    "__infer_batch_size_key": "-o Global.batch_size", "__model_dir_key": "-o Global.inference_model_dir",
+    "__img_path_key": "-o Global.infer_imgs", "__img_path": "./lite_data/val/2",
+    "__benchmark_key": "-o Global.benchmark", "__benchmark_value": "True",
 }
 TOY_REPOS = {"argparse": ARGPARSE_ANSWERS, "config_style": CONFIG_STYLE_ANSWERS}
 
@@ -132,8 +133,9 @@ def test_every_prompt_has_readable_text():
     spec = json.loads((TEMPLATE_ROOT / "cookiecutter.json").read_text(encoding="utf-8"))
     prompts = spec["__prompts__"]
     questions = [name for name in spec if not name.startswith("_")]
-    assert sorted(prompts) == sorted(questions)
-    for name in questions:
+    # the questions asked, and the derived answers (settable as __name=value) the hook's messages name
+    assert set(questions) <= set(prompts) <= set(spec)
+    for name in prompts:
         text = prompts[name] if isinstance(prompts[name], str) else prompts[name]["__prompt__"]
         assert len(text) > 15 and "_" not in text.split()[0], (name, text)
 
@@ -185,8 +187,8 @@ def test_dry_run_shows_the_contributor_keys(tmp_path, style):
     save = SAVE.format(name=answers["model_name"])
     steps = [command.format(save=save) for command in EXPECTED_COMMANDS[style]]
     # the harness's own int8 step, on the export, with the inference images and the mode's data set
-    steps.insert(3, f"test_tipc/int8_check.py check --model-dir={save} --images={answers['img_path']} "
-                    f"--data={answers['data_path']} --device=cpu --report={save}_int8.json")
+    steps.insert(3, f"test_tipc/int8_check.py check --model-dir={save} --images={answers['__img_path']} "
+                    f"--data={answers['__data_path']} --device=cpu --report={save}_int8.json")
     expected = [f"env CUDA_VISIBLE_DEVICES= {tipc_checks.shell_word(sys.executable)} {step}" for step in steps]
     assert commands == expected
 
@@ -197,33 +199,33 @@ INVALID_ANSWERS = {
     # name: (answers, the prompt named in the message, what the message says)
     "model name with a space": ({"model_name": "my model"}, "model_name", "expected a name of letters, digits"),
     "model name with ';'": ({"model_name": "model;rm"}, "model_name", "expected a name of letters, digits"),
-    "key with ':'": ({"epochs_key": "-o Global.epochs:5"}, "epochs_key", "contains ':', which ends the key"),
-    "key with '|'": ({"device_key": "--device|--place"}, "device_key", "contains '|', which separates alternative"),
-    "key with '='": ({"batch_size_key": "--bs=4"}, "batch_size_key", "contains '='"),
-    "key with ';'": ({"img_path_key": "--img;touch pwned"}, "img_path_key", "contains ';'"),
-    "key with $(": ({"model_dir_key": "--model-dir$(id)"}, "model_dir_key", "contains '$', '(', ')'"),
-    "key with a backtick": ({"benchmark_key": "--bench`id`"}, "benchmark_key", "contains '`'"),
-    "key with a newline": ({"output_dir_key": "--out\n--x"}, "output_dir_key", "contains a newline"),
-    "empty key": ({"data_path_key": ""}, "data_path_key", "is empty"),
-    "null where the harness needs the key": ({"export_weights_key": "null"}, "export_weights_key",
+    "key with ':'": ({"__epochs_key": "-o Global.epochs:5"}, "__epochs_key", "contains ':', which ends the key"),
+    "key with '|'": ({"__device_key": "--device|--place"}, "__device_key", "contains '|', which separates alternative"),
+    "key with '='": ({"__batch_size_key": "--bs=4"}, "__batch_size_key", "contains '='"),
+    "key with ';'": ({"__img_path_key": "--img;touch pwned"}, "__img_path_key", "contains ';'"),
+    "key with $(": ({"__model_dir_key": "--model-dir$(id)"}, "__model_dir_key", "contains '$', '(', ')'"),
+    "key with a backtick": ({"__benchmark_key": "--bench`id`"}, "__benchmark_key", "contains '`'"),
+    "key with a newline": ({"__output_dir_key": "--out\n--x"}, "__output_dir_key", "contains a newline"),
+    "empty key": ({"__data_path_key": ""}, "__data_path_key", "is empty"),
+    "null where the harness needs the key": ({"__export_weights_key": "null"}, "__export_weights_key",
                                              "null is not possible here"),
-    "empty train command": ({"train_command": ""}, "train_command", "is empty"),
-    "blank export command": ({"export_command": "   "}, "export_command", "is empty"),
-    "null inference command": ({"inference_command": "null"}, "inference_command", "null is not possible here"),
-    "command with ';'": ({"train_command": "train.py; rm -rf ~"}, "train_command", "contains ';', '~'"),
-    "command with &&": ({"eval_command": "eval.py && echo hi"}, "eval_command", "contains '&'"),
-    "command with a pipe": ({"export_command": "export.py | tee log"}, "export_command", "contains '|'"),
-    "command with a backtick": ({"inference_command": "infer.py `id`"}, "inference_command", "contains '`'"),
-    "command with $(": ({"train_command": "train.py --name=$(id)"}, "train_command", "contains '$', '(', ')'"),
-    "command with >": ({"export_command": "export.py > out.txt"}, "export_command", "contains '>'"),
-    "command with <": ({"inference_command": "infer.py < in.txt"}, "inference_command", "contains '<'"),
-    "command with a newline": ({"train_command": "train.py\nrm -rf x"}, "train_command", "contains a newline"),
-    "command starting with python": ({"train_command": "python3 train.py --pact_quant"}, "train_command",
+    "empty train command": ({"__train_command": ""}, "__train_command", "is empty"),
+    "blank export command": ({"__export_command": "   "}, "__export_command", "is empty"),
+    "null inference command": ({"__inference_command": "null"}, "__inference_command", "null is not possible here"),
+    "command with ';'": ({"__train_command": "train.py; rm -rf ~"}, "__train_command", "contains ';', '~'"),
+    "command with &&": ({"__eval_command": "eval.py && echo hi"}, "__eval_command", "contains '&'"),
+    "command with a pipe": ({"__export_command": "export.py | tee log"}, "__export_command", "contains '|'"),
+    "command with a backtick": ({"__inference_command": "infer.py `id`"}, "__inference_command", "contains '`'"),
+    "command with $(": ({"__train_command": "train.py --name=$(id)"}, "__train_command", "contains '$', '(', ')'"),
+    "command with >": ({"__export_command": "export.py > out.txt"}, "__export_command", "contains '>'"),
+    "command with <": ({"__inference_command": "infer.py < in.txt"}, "__inference_command", "contains '<'"),
+    "command with a newline": ({"__train_command": "train.py\nrm -rf x"}, "__train_command", "contains a newline"),
+    "command starting with python": ({"__train_command": "python3 train.py --pact_quant"}, "__train_command",
                                      "leave the python command out"),
-    "value with '|'": ({"data_path": "./a|./b"}, "data_path", "contains '|' or a line break"),
-    "empty value": ({"img_path": ""}, "img_path", "the answer is empty"),
+    "value with '|'": ({"__data_path": "./a|./b"}, "__data_path", "contains '|' or a line break"),
+    "empty value": ({"__img_path": ""}, "__img_path", "the answer is empty"),
     "gpu_list that is not device entries": ({"gpu_list": "gpu0"}, "gpu_list", "is not a list of device entries"),
-    "GPU inference value the harness cannot tell": ({"use_gpu_gpu_value": "1"}, "use_gpu_gpu_value",
+    "GPU inference value the harness cannot tell": ({"__use_gpu_gpu_value": "1"}, "__use_gpu_gpu_value",
                                                     "enter True or gpu"),
     "python with a shell metacharacter": ({"python": "python3;id"}, "python", "contains shell metacharacters"),
 }
@@ -341,7 +343,7 @@ def test_docs_show_the_contributor_commands(tmp_path, style):
         text = (project / rel).read_text(encoding="utf-8")
         assert "{{" not in text and "{%" not in text, rel
         assert f"test_tipc/configs/{name}/train_pact_infer_python.txt" in text, rel
-        assert answers["train_command"] in text, rel
+        assert answers["__train_command"] in text, rel
         for reference_only in ("deploy/inference_python/infer.py", "mobilenet", "--pact_quant --model=",
                                "--enable-mkldnn=True"):
             assert reference_only not in text, (rel, reference_only)
@@ -350,7 +352,7 @@ def test_docs_show_the_contributor_commands(tmp_path, style):
         save = SAVE.format(name=name)
         for command in EXPECTED_COMMANDS[style]:
             assert command.format(save=save) in text, (rel, command)
-        for key in ("epochs_key", "output_dir_key", "model_dir_key", "img_path_key"):
+        for key in ("__epochs_key", "__output_dir_key", "__model_dir_key", "__img_path_key"):
             assert f"`{answers[key]}`" in text, (rel, key)
 
 
