@@ -59,7 +59,7 @@ def test_top1_bar(tool, val_folder, capsys, int8_classes, bar, failed):
     from pact_cls import accuracy
 
     root, paths = val_folder
-    args = argparse.Namespace(__img_path=root, max_top1_drop=bar)
+    args = argparse.Namespace(img_path=root, max_top1_drop=bar)
     rows = [("FP32 dygraph", "fp32.pdparams", predictions(paths, [0, 0, 0, 1])),
             ("PACT dygraph", "pact.pdparams", predictions(paths, [0, 0, 0, 0])),
             ("int8 inference", "inference.json", predictions(paths, int8_classes))]
