@@ -46,8 +46,9 @@ def summary():
         how = f"recognised from {package}/ in the checkout"
     else:
         how = "the checkout holds no suite package" if ANSWERS["__checkout_dir"] else "no checkout given"
-    print(f"Baked {ANSWERS['model_name']}: repo style {style} ({how}); config "
-          f"test_tipc/configs/{ANSWERS['model_name']}/train_pact_infer_python.txt")
+    where = "" if ANSWERS["__checkout_dir"] else (  # with a checkout the installer names where the config went
+        f"; config test_tipc/configs/{ANSWERS['model_name']}/train_pact_infer_python.txt")
+    print(f"Baked {ANSWERS['model_name']}: repo style {style} ({how}){where}")
     if package == "ppocr" and ANSWERS["repo_style"] == "auto":
         print("NOTE: a PaddleOCR checkout (ppocr/): there is no paddleocr style yet, so the answers are the argparse "
               "style's; set its commands as __train_command=... etc., or edit the config")
