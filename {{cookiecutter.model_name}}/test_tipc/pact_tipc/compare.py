@@ -10,7 +10,9 @@ An output's kind is read from what the program returned, so one step serves ever
 - ``score map``: float [N, C, H, W] with C > 1: the same, on the argmax over C;
 - ``boxes``: float [M, 6] rows ``class, score, x1, y1, x2, y2`` (PaddleDetection's NMS output; a [N] integer output
   beside it counts the boxes per image): the share of the reference's boxes above BOX_SCORE that the other run has,
-  same class and IoU >= BOX_IOU;
+  same class and IoU >= BOX_IOU; and, reported but not judged, the same share for each image's TOP_BOXES
+  highest-scoring boxes whatever their score (a briefly trained detector scores no box BOX_SCORE, and its
+  low-score boxes may swap places between two runs without either run being wrong);
 - any other tensor: cosine similarity and max abs difference only.
 
 Cosine similarity and max abs difference are reported for every float output whose shapes match; the cosine bar
@@ -35,6 +37,7 @@ MAX_PROB_DIFF = 0.10
 TIE_MARGIN = 0.01
 BOX_SCORE = 0.3
 BOX_IOU = 0.5
+TOP_BOXES = 10
 
 
 def output_kind(values, others=()):
@@ -62,6 +65,8 @@ class Agreement:
         self.shape_mismatch = 0
         self.non_finite = 0
         self.same = self.counted = self.ties = 0   # top-1 (inputs), pixels, or reference boxes
+        self.top_same = self.top_counted = 0  # boxes: each image's TOP_BOXES best boxes, whatever their score
+        self.top_score = 0.0  # boxes: the highest score of the reference
         self.compared = 0  # inputs whose float values were compared
         self.max_prob_diff = 0.0  # class scores: largest difference of a class probability
         self.centered = [0.0, 0.0, 0.0]  # class scores: dot and norms of the scores less each row's mean
@@ -92,6 +97,12 @@ class Agreement:
             matched, total = match_boxes(ref, other)
             self.same += matched
             self.counted += total
+            if len(ref):
+                best = ref[np.argsort(-ref[:, 1], kind="stable")[:TOP_BOXES]]
+                matched, total = match_boxes(best, other, score=0.0)
+                self.top_same += matched
+                self.top_counted += total
+                self.top_score = max(self.top_score, float(ref[:, 1].max()))
 
     def _top1(self, ref, other):
         probs, other_probs = probabilities(ref), probabilities(other)
@@ -126,6 +137,9 @@ class Agreement:
         facts = {"output": self.name, "kind": self.kind, "max_abs_diff": self.max_abs,
                  "cosine": cosine, "agree": share,
                  "agree_of": self.counted, "near_ties": self.ties}
+        if self.kind == "boxes":
+            facts["top_agree"] = self.top_same / self.top_counted if self.top_counted else None
+            facts["top_agree_of"], facts["top_score"] = self.top_counted, self.top_score
         if self.kind == "class scores":
             facts["max_prob_diff"] = self.max_prob_diff
             dot, norm_a, norm_b = self.centered

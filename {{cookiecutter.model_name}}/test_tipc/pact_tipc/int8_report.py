@@ -81,6 +81,15 @@ def precision_is_a_label(report, text):
             f"{plain:.2f} ms without them, {int8:.2f} ms with them)")
 
 
+def top_boxes(out, lead):
+    """LEAD and the agreement of each image's best boxes whatever their score (compare.TOP_BOXES), where the report
+    has it; "" where it does not."""
+    if not out.get("top_agree_of"):
+        return ""
+    return (f"{lead}its best boxes per image (scores up to {out.get('top_score', 0):.3f}) matched "
+            f"{out['top_agree']:.1%} of {out['top_agree_of']}")
+
+
 def row_note(report_path, step_log, strict=False, int8_switch="", step="infer"):
     """(status, note): status PASS, WARN or FAIL for an inference step (STEP infer) that exited 0 and gave its
     results, or for the int8 step itself (STEP int8), whose passing run is WARN when it could not count the ops
@@ -93,11 +102,11 @@ def row_note(report_path, step_log, strict=False, int8_switch="", step="infer"):
         if not report.get("int8_ops_counted", True):
             notes.append("int8 ops not counted (no optimized .pdmodel to read them from): agreement and latency were "
                          "measured, but nothing shows that any op ran in int8")
-        unmeasured = [o["output"] for o in report.get("outputs") or [] if o.get("kind") == "boxes"
-                      and not o.get("agree_of")]
-        if unmeasured:
-            notes.append(f"no box of {', '.join(unmeasured)} scored high enough in the run without int8 kernels to "
-                         "be matched, so box agreement was not measured (a barely trained detector)")
+        for out in report.get("outputs") or []:
+            if out.get("kind") == "boxes" and not out.get("agree_of"):
+                notes.append(f"no box of {out['output']} scored high enough in the run without int8 kernels to be "
+                             "judged, so box agreement was not measured (a barely trained detector)"
+                             + top_boxes(out, ", only reported: "))
         return ("WARN", "; ".join(notes)) if notes else ("PASS", "")
     text = read_log(step_log)
     said = reported_precisions(text)
@@ -144,7 +153,7 @@ def fact(label, report):
             parts.append(f"{out['kind']}: {ties} of {ties + out.get('agree_of', 0)} near-ties, probabilities within "
                          f"{out['max_prob_diff']:.4f}")
         elif out.get("kind") == "boxes":
-            parts.append(f"{out['output']}: no boxes to match (agreement not measured)")
+            parts.append(f"{out['output']}: no boxes to match (agreement not measured{top_boxes(out, '; ')})")
         elif out.get("cosine") is not None:
             parts.append(f"{out['output']} cosine {out['cosine']:.4f}")
     lat = report.get("latency_ms") or {}
