@@ -336,9 +336,9 @@ def test_an_fp32_model_or_no_report_leaves_the_row_alone(tmp_path):
 
 
 @pytest.mark.parametrize("counted, boxes, expected", [
-    (True, 3, "PASS\n\n"), (False, 3, "WARN\nint8 ops not counted"), (True, 0, "WARN\nno box of out scored"),
-    (True, -1, "WARN\nno box of out scored high enough in the run without int8 kernels to be judged, so box "
-               "agreement was not measured (a barely trained detector), only reported: its best boxes per image "
+    (True, 3, "PASS\n\n"), (False, 3, "WARN\nint8 ops not counted"), (True, 0, "WARN\nno box of out scored 0.3"),
+    (True, -1, "WARN\nno box of out scored 0.3 in the run without int8 kernels, so box agreement was not "
+               "judged (a barely trained detector); reported only: its best boxes per image "
                "(scores up to 0.120) matched 87.5% of 80")])
 def test_the_int8_steps_own_row_warns_when_it_could_not_count_int8_ops(tmp_path, counted, boxes, expected):
     """A PIR .json program gives no optimized ProgramDesc to count int8 ops in, and a barely trained detector has no

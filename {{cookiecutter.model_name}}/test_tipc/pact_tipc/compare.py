@@ -140,6 +140,7 @@ class Agreement:
         if self.kind == "boxes":
             facts["top_agree"] = self.top_same / self.top_counted if self.top_counted else None
             facts["top_agree_of"], facts["top_score"] = self.top_counted, self.top_score
+            facts["box_score"] = BOX_SCORE  # the score a box needs to be judged
         if self.kind == "class scores":
             facts["max_prob_diff"] = self.max_prob_diff
             dot, norm_a, norm_b = self.centered

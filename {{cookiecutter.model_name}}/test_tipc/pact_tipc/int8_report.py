@@ -104,9 +104,9 @@ def row_note(report_path, step_log, strict=False, int8_switch="", step="infer"):
                          "measured, but nothing shows that any op ran in int8")
         for out in report.get("outputs") or []:
             if out.get("kind") == "boxes" and not out.get("agree_of"):
-                notes.append(f"no box of {out['output']} scored high enough in the run without int8 kernels to be "
-                             "judged, so box agreement was not measured (a barely trained detector)"
-                             + top_boxes(out, ", only reported: "))
+                notes.append(f"no box of {out['output']} scored {out.get('box_score', 0.3)} in the run without int8 "
+                             "kernels, so box agreement was not judged (a barely trained detector)"
+                             + top_boxes(out, "; reported only: "))
         return ("WARN", "; ".join(notes)) if notes else ("PASS", "")
     text = read_log(step_log)
     said = reported_precisions(text)
@@ -153,7 +153,8 @@ def fact(label, report):
             parts.append(f"{out['kind']}: {ties} of {ties + out.get('agree_of', 0)} near-ties, probabilities within "
                          f"{out['max_prob_diff']:.4f}")
         elif out.get("kind") == "boxes":
-            parts.append(f"{out['output']}: no boxes to match (agreement not measured{top_boxes(out, '; ')})")
+            parts.append(f"{out['output']}: no box scores {out.get('box_score', 0.3)} "
+                         f"(agreement not judged{top_boxes(out, '; ')})")
         elif out.get("cosine") is not None:
             parts.append(f"{out['output']} cosine {out['cosine']:.4f}")
     lat = report.get("latency_ms") or {}
