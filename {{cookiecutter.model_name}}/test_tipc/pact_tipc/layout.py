@@ -106,5 +106,6 @@ def suite_layout(lines, path):
     return (f"this is a suite's own TIPC config ({where}: the {len(lines)}-line train_infer_python layout that "
             "PaddleClas, PaddleSeg, PaddleDetection and PaddleOCR keep in test_tipc/configs/ and read with their own "
             "test_tipc/test_train_inference_python.sh), not the PACT guide's 32-line layout this harness reads. Make "
-            f"this model's PACT config with: cookiecutter <this template> layout=test_tipc_only repo_style=<your "
-            f"suite> model_name={name}; `python3 {TIPC_DIR}/check_config.py --explain {path}` shows the guide's lines")
+            f"this model's PACT config with: cookiecutter <this template> layout=test_tipc_only checkout=<this "
+            f"checkout> model_name={name} (the suite is recognised from the checkout, the config installed into it); "
+            f"`python3 {TIPC_DIR}/check_config.py --explain {path}` shows the guide's lines")
