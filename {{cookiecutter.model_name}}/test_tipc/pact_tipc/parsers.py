@@ -7,9 +7,9 @@ import ast
 import os
 import re
 
-from .plan import Planner
+from .plan import Planner, step_kind
 from .schema import MODES
-from .values import python_path_entries
+from .values import option_groups, python_path_entries
 
 # The config line each step kind's command comes from, for messages.
 STEP_LINES = {"train": "trainer_script", "eval": "eval", "export": "norm_export", "fp32": "fp32_export",
@@ -20,45 +20,49 @@ LEVEL_RESET = re.compile(r"^\s*cur\[\w+\]\s*=\s*\{\}\s*$", re.M)
 
 
 class Declaration:
-    """An ``add_argument`` call that declares an option: where it is and whether a repeat replaces earlier values."""
+    """An ``add_argument`` call that declares an option: where it is and whether a repeat replaces earlier values.
+    RESETS_LEVELS: whether its file builds nested dicts level by level with ``cur[key] = {}``."""
 
-    def __init__(self, path, node, source):
+    def __init__(self, path, node, resets_levels):
         self.path, self.line = path, node.lineno
         action = next((k.value for k in node.keywords if k.arg == "action"), None)
         self.keeps_last = not (isinstance(action, ast.Constant) and action.value in KEEPS_EVERY)
         self.nargs = next((ast.unparse(k.value) for k in node.keywords if k.arg == "nargs"), None)
-        self.resets_levels = bool(LEVEL_RESET.search(source))
+        self.resets_levels = resets_levels
 
     def where(self):
         return f"{os.path.relpath(self.path)}:{self.line}"
 
 
-def declarations(path):
-    """{option: Declaration} for every add_argument call in the Python file PATH."""
+def read_module(path):
+    """(source, syntax tree) of the Python file PATH, or None when it cannot be read or parsed."""
     try:
         with open(path, encoding="utf-8") as handle:
             source = handle.read()
-        tree = ast.parse(source)
+        return source, ast.parse(source)
     except (OSError, SyntaxError, ValueError):
+        return None
+
+
+def declarations(path, module):
+    """{option: Declaration} for every add_argument call of MODULE (read_module of PATH)."""
+    if module is None:
         return {}
+    source, tree = module
+    resets_levels = bool(LEVEL_RESET.search(source))
     found = {}
     for node in ast.walk(tree):
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                 and node.func.attr == "add_argument"):
             for arg in node.args:
                 if isinstance(arg, ast.Constant) and isinstance(arg.value, str) and arg.value.startswith("-"):
-                    found[arg.value] = Declaration(path, node, source)
+                    found[arg.value] = Declaration(path, node, resets_levels)
     return found
 
 
-def imported_files(path, roots):
-    """The repo files the script PATH imports (one level: ``from a.b import c``, ``import a.b``), found under
-    ROOTS (the script's folder, the repo root, the python_path folders)."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            tree = ast.parse(handle.read())
-    except (OSError, SyntaxError, ValueError):
-        return []
+def imported_files(tree, roots):
+    """The repo files a script's syntax TREE imports (one level: ``from a.b import c``, ``import a.b``), found
+    under ROOTS (the script's folder, the repo root, the python_path folders)."""
     names = []
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module and not node.level:
@@ -78,36 +82,19 @@ def imported_files(path, roots):
 
 def parser_of(script, cwd, python_path):
     """{option: Declaration} of the script SCRIPT (a path from CWD) and of the repo modules it imports."""
-    roots = [os.path.dirname(script), cwd or ".", *python_path]
+    module = read_module(script)
+    if module is None:
+        return {}
     found = {}
-    for path in [*imported_files(script, roots), script]:  # the script's own declarations win
-        found.update(declarations(path))
+    for path in imported_files(module[1], [os.path.dirname(script), cwd or ".", *python_path]):
+        found.update(declarations(path, read_module(path)))
+    found.update(declarations(script, module))  # the script's own declarations win
     return found
 
 
-def option_groups(words):
-    """{option: [the words after each occurrence, up to the next option]} of a command's words."""
-    groups = {}
-    current = None
-    for word in words:
-        if word.startswith("-") and not _number(word):
-            current = groups.setdefault(word.split("=", 1)[0], [])
-            current.append([word.split("=", 1)[1]] if "=" in word else [])
-        elif current is not None:
-            current[-1].append(word)
-    return groups
-
-
-def _number(word):
-    try:
-        float(word)
-        return True
-    except ValueError:
-        return False
-
-
-def step_problems(step, python_path):
-    """Why the parser of STEP's script would drop some of its arguments (a list of messages)."""
+def step_problems(step, python_path, parsers):
+    """Why the parser of STEP's script would drop some of its arguments (a list of messages). PARSERS caches
+    parser_of per script and folder: every entry and mode runs the same few scripts."""
     scripts = [i for i, word in enumerate(step.argv) if word.endswith(".py")]
     if not scripts:
         return []
@@ -115,12 +102,11 @@ def step_problems(step, python_path):
     script = os.path.join(step.cwd, step.argv[at]) if step.cwd else step.argv[at]
     if not os.path.isfile(script):
         return []  # the check of the script's path reports it
-    parser = None
     problems = []
     for option, groups in option_groups(step.argv[at + 1:]).items():
-        if parser is None:
-            parser = parser_of(script, step.cwd, python_path)
-        declared = parser.get(option)
+        if (script, step.cwd) not in parsers:
+            parsers[script, step.cwd] = parser_of(script, step.cwd, python_path)
+        declared = parsers[script, step.cwd].get(option)
         if declared is None:
             continue
         if len(groups) > 1 and declared.keeps_last:
@@ -151,7 +137,7 @@ def dropped_argument_problems(config, mode, meaning):
     """(line, message) for each step of MODE (every mode when None) whose script's parser would drop some of its
     arguments, from the step's command as the harness would run it."""
     python_path = [folder for _, folder in python_path_entries(config.value("python_path") or "") if folder]
-    problems, seen = [], set()
+    problems, seen, parsers = [], set(), {}
     for each in ([mode] if mode else MODES):
         planner = Planner(config, each)
         try:
@@ -159,9 +145,9 @@ def dropped_argument_problems(config, mode, meaning):
         except (ValueError, KeyError, IndexError, AttributeError):
             continue  # a config the planner cannot read: the checks of its form report why
         for step in steps:
-            kind = step.label.rsplit("/", 1)[1].split("_", 1)[0]
+            kind = step_kind(step.label)
             field = "infer_export" if kind == "export" and each == "whole_infer" else STEP_LINES.get(kind)
-            for message in step_problems(step, python_path):
+            for message in step_problems(step, python_path, parsers):
                 # One message per config line and option: every entry and mode runs the same command line.
                 if (field, message.split(" ", 1)[0]) in seen or field is None:
                     continue

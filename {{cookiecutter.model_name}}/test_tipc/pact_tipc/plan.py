@@ -5,8 +5,8 @@ from typing import NamedTuple, Tuple
 
 from .devices import DeviceEntry, entry_device, infer_device_tag, selected_entries
 from .schema import LOOPS, STEP_TIMEOUTS, TIPC_DIR
-from .values import (device_value, from_workdir, is_gpu_value, is_null, key_words, merge_list_options, shell_word,
-                     split_command, step_timeouts, word_safe)
+from .values import (device_value, from_workdir, is_gpu_value, is_null, key_words, merge_list_options, option_groups,
+                     shell_word, split_command, step_timeouts, word_safe)
 
 
 class Step(NamedTuple):
@@ -62,7 +62,7 @@ class Planner:
         self.list_options = list_options(config)
 
     def step(self, label, argv=(), yml=False, **kwargs):
-        kind = label.rsplit("/", 1)[1].split("_", 1)[0]  # train, eval, export, fp32, accuracy, int8, infer
+        kind = step_kind(label)
         argv = merge_list_options(list(argv), self.list_options)
         copy = start_weights_yml(self.c, self.mode, argv) if yml else None
         if copy:  # training reads the copy prepare.sh wrote, which names the line-9 start weights
@@ -334,17 +334,18 @@ def list_options(config):
     return [option for option in (config.value("list_options") or "").split("|") if option]
 
 
+def step_kind(label):
+    """The kind of the step LABEL names: train, eval, export, fp32, accuracy, int8 or infer."""
+    return label.rsplit("/", 1)[1].split("_", 1)[0]
+
+
 def export_model_dir(config, argv, save_dir):
     """Where the export ARGV leaves its inference model: SAVE_DIR, or with the export_subfolder line its subfolder
     named after the file of the last listed option the command gives (PaddleDetection writes into
     <output dir>/<base name of the config file it read last>/)."""
-    options = (config.value("export_subfolder") or "").split("|")
-    given = {}
-    for i, word in enumerate(argv):
-        option, sep, value = word.partition("=")
-        if option in options and (sep or i + 1 < len(argv)):
-            given[option] = value if sep else argv[i + 1]
-    named = [given[option] for option in options if option in given]
+    groups = option_groups(argv)
+    named = [groups[option][-1][0] for option in (config.value("export_subfolder") or "").split("|")
+             if groups.get(option) and groups[option][-1]]
     if not named:
         return save_dir
     return f"{save_dir}/{os.path.splitext(os.path.basename(named[-1]))[0]}"

@@ -224,6 +224,28 @@ def key_words(key, value):
     return words[:-1] + [f"{words[-1]}={value}"]
 
 
+def option_groups(words):
+    """{option: [the words after each occurrence, up to the next option]} of a command's words; an option written
+    as option=value starts its group with the value. Words before the first option belong to no group."""
+    groups = {}
+    current = None
+    for word in words:
+        if word.startswith("-") and not _number(word):
+            current = groups.setdefault(word.split("=", 1)[0], [])
+            current.append([word.split("=", 1)[1]] if "=" in word else [])
+        elif current is not None:
+            current[-1].append(word)
+    return groups
+
+
+def _number(word):
+    try:
+        float(word)
+        return True
+    except ValueError:
+        return False
+
+
 def merge_list_options(words, options):
     """WORDS with the occurrences of each list option in OPTIONS merged into its first one, the values of every
     occurrence (the words after it up to the next option word) following it in order. For options such as
